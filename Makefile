@@ -1,0 +1,73 @@
+# Voronka — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VORONKA := $(VENV)/bin/voronka
+PORT ?= 8000
+VENDOR := src/voronka/static/vendor
+
+.PHONY: run test lint check bench assets venv migrate system-deps messages messages-compiled clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+$(VENDOR)/.built: node_modules/.installed
+	mkdir -p $(VENDOR)/tabler $(VENDOR)/htmx $(VENDOR)/sortable
+	cp node_modules/@tabler/core/dist/css/tabler.min.css $(VENDOR)/tabler/
+	cp node_modules/@tabler/core/dist/js/tabler.min.js $(VENDOR)/tabler/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortable/
+	touch $@
+
+assets: $(VENDOR)/.built
+
+# Translations are compiled from the committed .po files (GNU gettext's msgfmt).
+messages-compiled: venv
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+	cd src/voronka && ../../$(VORONKA) compilemessages --verbosity 0
+
+migrate: venv assets messages-compiled
+	mkdir -p var
+	$(VORONKA) migrate --noinput --verbosity 0
+
+run: migrate
+	$(VORONKA) demo --if-empty
+	$(VORONKA) serve --port $(PORT)
+
+# Browser tests drive Debian's chromium; PostgreSQL's server binaries start the throwaway cluster.
+system-deps:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/lib/postgresql/15/bin/initdb || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: venv assets messages-compiled
+	$(VORONKA) makemigrations --check --dry-run --verbosity 1
+
+test: system-deps lint check
+	$(VENV)/bin/pytest
+	VORONKA_TEST_DB=postgres $(VENV)/bin/pytest
+
+bench: venv assets
+	$(PY) -m bench
+
+messages: venv
+	cd src/voronka && ../../$(VORONKA) makemessages -l ru -l en --no-obsolete --no-location
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,1 @@
+"""Voronka: a sales-department control system."""

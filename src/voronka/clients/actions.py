@@ -1,0 +1,193 @@
+"""Every change to companies and contacts goes through one of these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from voronka.accounts.access import may_write
+from voronka.core.errors import Invalid, NotAllowed
+
+from . import rules
+from .models import Company, Contact
+from .phones import normalise_phone
+
+COMPANY_FIELDS = ("name", "owner", "inn", "phone", "email", "website", "city", "notes")
+CONTACT_FIELDS = (
+    "company",
+    "first_name",
+    "last_name",
+    "position",
+    "owner",
+    "phone",
+    "email",
+    "telegram",
+    "whatsapp",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An existing record that looks like the one being created, and why."""
+
+    kind: str  # "company" or "contact"
+    id: int
+    label: str
+    reason: str  # "name", "phone", "email"
+    visible: bool
+
+
+def _clean(values: dict, allowed: tuple[str, ...]) -> dict:
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
+    out = dict(values)
+    for name in ("phone", "whatsapp"):
+        if name in out:
+            raw = (out[name] or "").strip()
+            if raw:
+                e164 = normalise_phone(raw)
+                if e164 is None:
+                    raise Invalid(
+                        _("«%(value)s» is not a phone number.") % {"value": raw},
+                        {name: _("Enter a phone number, e.g. +7 916 123-45-67.")},
+                    )
+                out[name] = e164
+            else:
+                out[name] = ""
+    if "email" in out:
+        out["email"] = rules.normalise_email(out["email"])
+        if out["email"] and ("@" not in out["email"] or " " in out["email"]):
+            raise Invalid(
+                _("Enter a valid email address."), {"email": _("Enter a valid email address.")}
+            )
+    if "telegram" in out:
+        out["telegram"] = rules.normalise_handle(out["telegram"])
+    for name, value in list(out.items()):
+        if isinstance(value, str) and name not in ("notes",):
+            out[name] = value.strip()
+    return out
+
+
+def _check(actor, **objects) -> None:
+    if not may_write(actor):
+        raise NotAllowed(_("Your role may not change clients."))
+    for name, obj in objects.items():
+        if obj is not None and obj.workspace_id != actor.workspace_id:
+            raise Invalid(_("Not found."), {name: _("Not found.")})
+
+
+def find_duplicates(
+    actor,
+    *,
+    kind: str,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    exclude_id: int | None = None,
+) -> list[Duplicate]:
+    """Records in the workspace that look like a new one: same phone, email or company name.
+
+    The warning names a record only when ``actor`` may see it; otherwise it says that a colleague's
+    client matches, so nothing invisible leaks beyond the fact that the client is taken.
+    """
+    from .access import visible_companies, visible_contacts
+
+    found: list[Duplicate] = []
+    ws = actor.workspace_id
+    phone = normalise_phone(phone) or "" if phone else ""
+    email = rules.normalise_email(email)
+    if kind == "company":
+        q = Q()
+        key = rules.company_name_key(name)
+        if phone:
+            q |= Q(phone=phone)
+        if email:
+            q |= Q(email=email)
+        candidates = Company.objects.filter(workspace_id=ws)
+        if key:
+            first = key.split()[0]
+            q |= Q(name__icontains=first)
+        if not q:
+            return []
+        for c in candidates.filter(q).exclude(id=exclude_id)[:50]:
+            if phone and c.phone == phone:
+                reason = "phone"
+            elif email and c.email == email:
+                reason = "email"
+            elif key and rules.company_name_key(c.name) == key:
+                reason = "name"
+            else:
+                continue
+            visible = visible_companies(actor).filter(id=c.id).exists()
+            found.append(Duplicate("company", c.id, c.name, reason, visible))
+    else:
+        q = Q()
+        if phone:
+            q |= Q(phone=phone) | Q(whatsapp=phone)
+        if email:
+            q |= Q(email=email)
+        if not q:
+            return []
+        for c in Contact.objects.filter(workspace_id=ws).filter(q).exclude(id=exclude_id)[:20]:
+            reason = "phone" if phone and phone in (c.phone, c.whatsapp) else "email"
+            visible = visible_contacts(actor).filter(id=c.id).exists()
+            found.append(Duplicate("contact", c.id, str(c), reason, visible))
+    return found[:10]
+
+
+@transaction.atomic
+def do_create_company(actor, *, name: str, owner=None, **fields) -> Company:
+    """Create a company; duplicates are warned about by ``find_duplicates``, not refused."""
+    values = _clean({"name": name, **fields}, COMPANY_FIELDS)
+    owner = owner or actor
+    _check(actor, owner=owner)
+    if not values["name"]:
+        raise Invalid(_("Give the company a name."), {"name": _("This field is required.")})
+    company = Company(workspace_id=actor.workspace_id, owner=owner, **values)
+    company._history_user = actor
+    company.save()
+    return company
+
+
+@transaction.atomic
+def do_update_company(actor, company: Company, **changes) -> Company:
+    values = _clean(changes, COMPANY_FIELDS)
+    _check(actor, owner=values.get("owner"))
+    if "name" in values and not values["name"]:
+        raise Invalid(_("Give the company a name."), {"name": _("This field is required.")})
+    for k, v in values.items():
+        setattr(company, k, v)
+    company._history_user = actor
+    company.save()
+    return company
+
+
+@transaction.atomic
+def do_create_contact(actor, *, first_name: str, owner=None, **fields) -> Contact:
+    values = _clean({"first_name": first_name, **fields}, CONTACT_FIELDS)
+    owner = owner or actor
+    _check(actor, owner=owner, company=values.get("company"))
+    if not values["first_name"]:
+        raise Invalid(_("Give the contact a name."), {"first_name": _("This field is required.")})
+    contact = Contact(workspace_id=actor.workspace_id, owner=owner, **values)
+    contact._history_user = actor
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def do_update_contact(actor, contact: Contact, **changes) -> Contact:
+    values = _clean(changes, CONTACT_FIELDS)
+    _check(actor, owner=values.get("owner"), company=values.get("company"))
+    if "first_name" in values and not values["first_name"]:
+        raise Invalid(_("Give the contact a name."), {"first_name": _("This field is required.")})
+    for k, v in values.items():
+        setattr(contact, k, v)
+    contact._history_user = actor
+    contact.save()
+    return contact

@@ -1,0 +1,32 @@
+"""What every page's frame needs: the navigation for the signed-in person."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [
+        ("sales:board", _("Board")),
+        ("activities:my_day", _("My day")),
+        ("sales:deal_list", _("Deals")),
+        ("clients:company_list", _("Companies")),
+        ("clients:contact_list", _("Contacts")),
+        ("activities:task_list", _("Tasks")),
+    ]
+    if user.may_configure:
+        items.append(("sales:settings_pipelines", _("Settings")))
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    nav = []
+    for name, label in items:
+        url = reverse(name)
+        section = name.split(":")[0]
+        active = current == name or (
+            current.startswith(section + ":")
+            and name.endswith(("_list", "board"))
+            and current.split(":")[1].split("_")[0] == name.split(":")[1].split("_")[0]
+        )
+        nav.append({"url": url, "label": label, "active": active})
+    return {"nav_items": nav}

@@ -1,0 +1,351 @@
+"""Every change to pipelines, stages and deals goes through one of these functions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.accounts.access import may_write
+from voronka.core.errors import Invalid, NotAllowed
+
+from . import rules
+from .models import Deal, Pipeline, Stage, StageChange, StageKind
+
+DEAL_FIELDS = (
+    "title",
+    "company",
+    "contact",
+    "owner",
+    "assistant",
+    "amount",
+    "currency",
+    "source",
+    "expected_close",
+    "loss_reason",
+)
+
+MOVE_MESSAGES = {
+    "other_pipeline": lambda: _("The stage belongs to another pipeline."),
+    "archived": lambda: _("The stage is archived."),
+    "same_stage": lambda: _("The deal is already at this stage."),
+    "required": lambda: _("Give the reason the deal was lost."),
+}
+
+
+def _check_writer(actor) -> None:
+    if not may_write(actor):
+        raise NotAllowed(_("Your role may not change deals."))
+
+
+def _check_same_workspace(actor, **objects) -> None:
+    for name, obj in objects.items():
+        if obj is not None and obj.workspace_id != actor.workspace_id:
+            raise Invalid(_("Not found."), {name: _("Not found.")})
+
+
+def _stage_info(stage: Stage) -> rules.StageInfo:
+    return rules.StageInfo(stage.id, stage.pipeline_id, stage.kind, stage.is_archived)
+
+
+def first_open_stage(pipeline: Pipeline) -> Stage:
+    stage = (
+        pipeline.stages.filter(is_archived=False, kind=StageKind.OPEN)
+        .order_by("position", "id")
+        .first()
+    )
+    if stage is None:
+        raise Invalid(
+            _("The pipeline has no open stage."), {"pipeline": _("The pipeline has no open stage.")}
+        )
+    return stage
+
+
+@transaction.atomic
+def do_create_deal(
+    actor,
+    *,
+    pipeline: Pipeline,
+    title: str,
+    owner=None,
+    stage: Stage | None = None,
+    at=None,
+    **fields,
+) -> Deal:
+    """Create a deal at the pipeline's first open stage (or ``stage``) and record its entry."""
+    _check_writer(actor)
+    owner = owner or actor
+    _check_same_workspace(
+        actor,
+        pipeline=pipeline,
+        owner=owner,
+        stage=stage,
+        **{k: v for k, v in fields.items() if k in ("company", "contact", "assistant")},
+    )
+    if pipeline.is_archived:
+        raise Invalid(_("The pipeline is archived."), {"pipeline": _("The pipeline is archived.")})
+    if stage is None:
+        stage = first_open_stage(pipeline)
+    elif stage.pipeline_id != pipeline.id or stage.is_archived:
+        raise Invalid(
+            _("Choose a stage of this pipeline."), {"stage": _("Choose a stage of this pipeline.")}
+        )
+    if not (title or "").strip():
+        raise Invalid(_("Give the deal a title."), {"title": _("This field is required.")})
+    unknown = set(fields) - set(DEAL_FIELDS)
+    if unknown:
+        raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
+    if stage.kind == StageKind.LOST and not (fields.get("loss_reason") or "").strip():
+        raise Invalid(
+            _("Give the reason the deal was lost."),
+            {"loss_reason": _("Give the reason the deal was lost.")},
+        )
+    now = at or timezone.now()
+    deal = Deal(
+        workspace_id=actor.workspace_id,
+        pipeline=pipeline,
+        stage=stage,
+        stage_entered_at=now,
+        title=title.strip(),
+        owner=owner,
+        closed_at=now if stage.is_closed else None,
+        **fields,
+    )
+    if deal.amount is None:
+        deal.amount = Decimal(0)
+    deal._history_user = actor
+    deal.save()
+    StageChange.objects.create(
+        workspace_id=actor.workspace_id,
+        deal=deal,
+        from_stage=None,
+        to_stage=stage,
+        changed_at=now,
+        changed_by=actor,
+    )
+    return deal
+
+
+@transaction.atomic
+def do_update_deal(actor, deal: Deal, **changes) -> Deal:
+    """Change a deal's fields (not its stage: that is ``do_move_deal``)."""
+    _check_writer(actor)
+    unknown = set(changes) - set(DEAL_FIELDS)
+    if unknown:
+        raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
+    _check_same_workspace(
+        actor,
+        **{k: v for k, v in changes.items() if k in ("company", "contact", "owner", "assistant")},
+    )
+    if "title" in changes and not (changes["title"] or "").strip():
+        raise Invalid(_("Give the deal a title."), {"title": _("This field is required.")})
+    if (
+        deal.stage.kind == StageKind.LOST
+        and "loss_reason" in changes
+        and not (changes["loss_reason"] or "").strip()
+    ):
+        raise Invalid(
+            _("Give the reason the deal was lost."),
+            {"loss_reason": _("Give the reason the deal was lost.")},
+        )
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked._history_user = actor
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def do_move_deal(actor, deal: Deal, stage: Stage, *, loss_reason: str = "", at=None) -> Deal:
+    """Move a deal to another stage of its pipeline, recording the change in its history.
+
+    Refused (``Invalid`` naming the fields) when the rules of the target stage are not met;
+    nothing is saved then.
+    """
+    _check_writer(actor)
+    locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    if stage.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"stage": _("Not found.")})
+    reason = (loss_reason or locked.loss_reason or "").strip()
+    problems = rules.move_problems(
+        _stage_info(locked.stage), _stage_info(stage), loss_reason=reason
+    )
+    if problems:
+        fields = {name: MOVE_MESSAGES[code]() for name, code in problems.items()}
+        raise Invalid(next(iter(fields.values())), fields, code="move_refused")
+    now = at or timezone.now()
+    previous = locked.stage
+    locked.stage = stage
+    locked.stage_entered_at = now
+    if stage.kind == StageKind.LOST:
+        locked.loss_reason = reason
+    locked.closed_at = now if stage.is_closed else None
+    locked._history_user = actor
+    locked.save()
+    StageChange.objects.create(
+        workspace_id=actor.workspace_id,
+        deal=locked,
+        from_stage=previous,
+        to_stage=stage,
+        changed_at=now,
+        changed_by=actor,
+    )
+    return locked
+
+
+def _check_configurer(actor) -> None:
+    if not actor.may_configure:
+        raise NotAllowed(_("Only the head of sales and the owner change the funnel."))
+
+
+@transaction.atomic
+def do_create_pipeline(actor, *, name: str, is_inbound: bool = False) -> Pipeline:
+    """Create a pipeline with the three stages every funnel needs: an open one, won and lost."""
+    _check_configurer(actor)
+    if not (name or "").strip():
+        raise Invalid(_("Give the pipeline a name."), {"name": _("This field is required.")})
+    position = (
+        Pipeline.objects.filter(workspace_id=actor.workspace_id).aggregate(m=Max("position"))["m"]
+        or 0
+    ) + 1
+    pipeline = Pipeline(
+        workspace_id=actor.workspace_id, name=name.strip(), is_inbound=is_inbound, position=position
+    )
+    pipeline._history_user = actor
+    pipeline.save()
+    for pos, (stage_name, kind) in enumerate(
+        [(_("New"), StageKind.OPEN), (_("Won"), StageKind.WON), (_("Lost"), StageKind.LOST)], 1
+    ):
+        do_create_stage(actor, pipeline=pipeline, name=stage_name, kind=kind, position=pos)
+    return pipeline
+
+
+@transaction.atomic
+def do_update_pipeline(actor, pipeline: Pipeline, **changes) -> Pipeline:
+    _check_configurer(actor)
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise Invalid(_("Give the pipeline a name."), {"name": _("This field is required.")})
+    for name, value in changes.items():
+        if name not in ("name", "is_inbound", "is_archived", "position"):
+            raise Invalid(_("Unknown fields."), {name: _("Unknown field.")})
+        setattr(pipeline, name, value)
+    pipeline._history_user = actor
+    pipeline.save()
+    return pipeline
+
+
+@transaction.atomic
+def do_create_stage(
+    actor,
+    *,
+    pipeline: Pipeline,
+    name: str,
+    kind: str = StageKind.OPEN,
+    normal_days: int | None = None,
+    position: int | None = None,
+) -> Stage:
+    """Add a stage; without a position it goes after the last open stage."""
+    _check_configurer(actor)
+    _check_same_workspace(actor, pipeline=pipeline)
+    if not (name or "").strip():
+        raise Invalid(_("Give the stage a name."), {"name": _("This field is required.")})
+    if kind not in StageKind.values:
+        raise Invalid(_("Unknown stage kind."), {"kind": _("Choose open, won or lost.")})
+    if normal_days is not None and normal_days < 0:
+        raise Invalid(_("Days cannot be negative."), {"normal_days": _("Days cannot be negative.")})
+    stages = list(pipeline.stages.order_by("position", "id"))
+    if position is None:
+        opens = [s for s in stages if s.kind == StageKind.OPEN]
+        position = (opens[-1].position + 1) if opens else 1
+    for s in stages:
+        if s.position >= position:
+            s.position += 1
+            s._history_user = actor
+            s.save(update_fields=["position", "updated_at"])
+    stage = Stage(
+        workspace_id=actor.workspace_id,
+        pipeline=pipeline,
+        name=name.strip(),
+        kind=kind,
+        normal_days=normal_days,
+        position=position,
+    )
+    stage._history_user = actor
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def do_update_stage(actor, stage: Stage, **changes) -> Stage:
+    """Rename a stage, change its kind or normal duration, or archive it."""
+    _check_configurer(actor)
+    allowed = {"name", "kind", "normal_days", "is_archived"}
+    for name, value in changes.items():
+        if name not in allowed:
+            raise Invalid(_("Unknown fields."), {name: _("Unknown field.")})
+        if name == "name" and not (value or "").strip():
+            raise Invalid(_("Give the stage a name."), {"name": _("This field is required.")})
+        if name == "kind" and value not in StageKind.values:
+            raise Invalid(_("Unknown stage kind."), {"kind": _("Choose open, won or lost.")})
+        if name == "normal_days" and value is not None and value < 0:
+            raise Invalid(
+                _("Days cannot be negative."), {"normal_days": _("Days cannot be negative.")}
+            )
+        setattr(stage, name, value.strip() if isinstance(value, str) else value)
+    if changes.get("is_archived") and stage.deals.exists():
+        count = stage.deals.count()
+        raise Invalid(
+            _("%(count)s deals are at this stage; move them before archiving it.")
+            % {"count": count},
+            {"is_archived": _("The stage holds deals.")},
+            code="stage_not_empty",
+        )
+    stage._history_user = actor
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def do_reorder_stages(actor, pipeline: Pipeline, stage_ids: list[int]) -> None:
+    """Put the pipeline's stages in the given order (every stage exactly once)."""
+    _check_configurer(actor)
+    stages = {s.id: s for s in pipeline.stages.all()}
+    if sorted(stage_ids) != sorted(stages):
+        raise Invalid(
+            _("List every stage of the pipeline once."), {"stages": _("List every stage once.")}
+        )
+    for position, sid in enumerate(stage_ids, 1):
+        s = stages[sid]
+        if s.position != position:
+            s.position = position
+            s._history_user = actor
+            s.save(update_fields=["position", "updated_at"])
+
+
+@transaction.atomic
+def do_delete_stage(actor, stage: Stage) -> None:
+    """Delete an empty stage; one that holds deals (or ever held them) is refused with the count."""
+    _check_configurer(actor)
+    count = stage.deals.count()
+    if rules.stage_deletion_refusal(count) is not None:
+        raise Invalid(
+            _("%(count)s deals are at this stage; move them before deleting it.")
+            % {"count": count},
+            {"stage": _("The stage holds deals.")},
+            code="stage_not_empty",
+        )
+    if (
+        StageChange.objects.filter(to_stage=stage).exists()
+        or StageChange.objects.filter(from_stage=stage).exists()
+    ):
+        raise Invalid(
+            _("Deals have passed through this stage; archive it instead, to keep their history."),
+            {"stage": _("The stage is in deals' history.")},
+            code="stage_in_history",
+        )
+    stage._history_user = actor
+    stage.delete()

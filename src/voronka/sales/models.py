@@ -1,0 +1,163 @@
+"""Pipelines, their stages, deals and the append-only history of stage changes."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from voronka.core.models import WorkspaceModel
+
+
+class Pipeline(WorkspaceModel):
+    """A funnel (воронка): ordered stages a deal walks through."""
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_inbound = models.BooleanField(
+        _("inbound"), default=False, help_text=_("New leads from channels land here.")
+    )
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Stage(WorkspaceModel):
+    """A step of a pipeline: open, won or lost, with the days a deal normally spends in it."""
+
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="stages", verbose_name=_("pipeline")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=8, choices=StageKind.choices, default="open")
+    normal_days = models.PositiveIntegerField(
+        _("normal duration, days"),
+        null=True,
+        blank=True,
+        help_text=_("A deal longer than this in the stage is stalled."),
+    )
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["pipeline_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != StageKind.OPEN
+
+
+class Deal(WorkspaceModel):
+    """A deal (сделка): a client, an owner, an amount, and the stage it is at since when."""
+
+    title = models.CharField(_("title"), max_length=255)
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.PROTECT, related_name="deals", verbose_name=_("pipeline")
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage")
+    )
+    stage_entered_at = models.DateTimeField(_("in stage since"))
+    company = models.ForeignKey(
+        "clients.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    contact = models.ForeignKey(
+        "clients.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="deals",
+    )
+    assistant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assistant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assisted_deals",
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    source = models.CharField(_("source"), max_length=120, blank=True)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    loss_reason = models.CharField(_("loss reason"), max_length=255, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-stage_entered_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["workspace", "owner", "stage", "stage_entered_at"],
+                name="deal_owner_stage_date",
+            ),
+            models.Index(fields=["workspace", "stage", "stage_entered_at"], name="deal_stage_date"),
+            models.Index(fields=["workspace", "stage_entered_at"], name="deal_stage_date_all"),
+            models.Index(fields=["workspace", "assistant"], name="deal_assistant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StageChange(WorkspaceModel):
+    """One move of a deal from a stage to another: append-only, never edited."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("when"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["deal_id", "changed_at", "id"]
+        indexes = [models.Index(fields=["deal", "changed_at"], name="stagechange_deal_time")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise RuntimeError("Stage history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Stage history is append-only")

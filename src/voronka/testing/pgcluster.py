@@ -1,0 +1,111 @@
+"""A throwaway PostgreSQL cluster for the test suite (pytest plugin, loaded with ``-p``).
+
+With ``VORONKA_TEST_DB=postgres`` and no ``DATABASE_URL`` given, the plugin runs ``initdb`` in a
+temporary folder, starts the server on a free loopback port, points ``DATABASE_URL`` at it before
+Django reads its settings, and stops and removes it when the run ends. As root (CI, these
+machines) the server runs as the ``postgres`` user, since PostgreSQL refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+
+def _bindir() -> str:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return os.path.dirname(found[-1])
+    initdb = shutil.which("initdb")
+    if initdb:
+        return os.path.dirname(initdb)
+    raise RuntimeError(
+        "PostgreSQL server binaries not found: `apt-get install postgresql` (make test does it)"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_cluster() -> tuple[str, callable]:
+    """Start a cluster; return its DATABASE_URL and the function that stops it."""
+    bindir = _bindir()
+    root = tempfile.mkdtemp(prefix="voronka-pg-")
+    data = os.path.join(root, "data")
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        os.chmod(root, 0o700)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run(
+        [
+            *prefix,
+            f"{bindir}/initdb",
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+    )
+    subprocess.run(
+        [
+            *prefix,
+            f"{bindir}/pg_ctl",
+            "-D",
+            data,
+            "-o",
+            options,
+            "-l",
+            os.path.join(root, "server.log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+    def stop() -> None:
+        subprocess.run(
+            [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+    return f"postgres://postgres@127.0.0.1:{port}/postgres", stop
+
+
+if os.environ.get("VORONKA_TEST_DB") == "postgres" and not os.environ.get("DATABASE_URL"):
+    _url, _stop = start_cluster()
+    os.environ["DATABASE_URL"] = _url
+    atexit.register(_stop)
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
