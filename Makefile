@@ -66,8 +66,11 @@ test: system-deps lint check
 bench: venv assets
 	$(PY) -m bench
 
+APPS := core accounts clients sales activities inbox
+
+# Each app keeps its own catalogue (src/voronka/<app>/locale); refresh them after changing strings.
 messages: venv
-	cd src/voronka && ../../$(VORONKA) makemessages -l ru -l en --no-obsolete --no-location
+	for app in $(APPS); do (cd src/voronka/$$app && mkdir -p locale && ../../../$(VORONKA) makemessages -l ru --no-obsolete --add-location=file --verbosity 0); done
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -22,7 +22,7 @@ def healthz(request):
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("accounts/", include("voronka.accounts.urls")),
+    path("", include("voronka.accounts.urls")),
     path("", include("voronka.sales.urls")),
     path("", include("voronka.clients.urls")),
     path("", include("voronka.activities.urls")),

@@ -1,6 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import task_views, views
 
 app_name = "activities"
-urlpatterns = []
+urlpatterns = [
+    path("my-day/", views.my_day, name="my_day"),
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/new/", task_views.task_create, name="task_create"),
+    path("tasks/<int:task_id>/edit/", task_views.task_edit, name="task_edit"),
+    path("tasks/<int:task_id>/complete/", task_views.task_complete, name="task_complete"),
+]

@@ -1,6 +1,33 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import settings_views, views
 
 app_name = "sales"
-urlpatterns = []
+urlpatterns = [
+    # The board and deals (views.py)
+    path("board/", views.board, name="board"),
+    path("board/column/<int:stage_id>/", views.board_column, name="board_column"),
+    path("deals/", views.deal_list, name="deal_list"),
+    path("deals/new/", views.deal_create, name="deal_create"),
+    path("deals/<int:deal_id>/", views.deal_detail, name="deal_detail"),
+    path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
+    path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    # Settings: pipelines and stages (settings_views.py)
+    path("settings/pipelines/", settings_views.pipelines, name="settings_pipelines"),
+    path(
+        "settings/pipelines/<int:pipeline_id>/",
+        settings_views.pipeline_detail,
+        name="settings_pipeline",
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/stages/reorder/",
+        settings_views.stage_reorder,
+        name="settings_stage_reorder",
+    ),
+    path("settings/stages/<int:stage_id>/", settings_views.stage_edit, name="settings_stage_edit"),
+    path(
+        "settings/stages/<int:stage_id>/delete/",
+        settings_views.stage_delete,
+        name="settings_stage_delete",
+    ),
+]
