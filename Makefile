@@ -57,7 +57,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 check: venv assets messages-compiled
-	$(VORONKA) makemigrations --check --dry-run --verbosity 1
+	DATABASE_URL=sqlite://:memory: $(VORONKA) makemigrations --check --dry-run --verbosity 1
 
 test: system-deps lint check
 	$(VENV)/bin/pytest
