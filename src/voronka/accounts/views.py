@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,6 +40,7 @@ def profile(request):
                         user,
                         **{k: profile_form.cleaned_data[k] for k in profile_form.Meta.fields},
                     )
+                    translation.activate(user.language)  # say it in the language just chosen
                     messages.success(request, _("Profile saved."))
                     return redirect("accounts:profile")
             elif which == "password":
