@@ -1,0 +1,196 @@
+"""Forms of the companies and contacts pages: they parse input; the actions decide."""
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from voronka.accounts.access import assignable_users, is_assistant, owner_scope, visible_users
+from voronka.accounts.models import User
+from voronka.core.forms import StyledForm
+
+from .access import visible_companies
+from .models import Company
+from .phones import display_phone
+
+CONFIRM_LABEL = _("Create anyway: this is a different client")
+
+
+def owner_choices(user, current_owner_id: int | None = None):
+    """People ``user`` may give a client to, plus the present owner so an edit keeps them."""
+    q = Q(pk__in=assignable_users(user).values("pk"))
+    if current_owner_id:
+        q |= Q(pk=current_owner_id)
+    return User.objects.filter(q).order_by("first_name", "last_name", "username")
+
+
+def owner_filter_choices(user):
+    """The people whose clients ``user`` can see, to filter a list by owner."""
+    people = visible_users(user).order_by("first_name", "last_name", "username")
+    scope = owner_scope(user)
+    if scope is not None and not is_assistant(user):
+        people = people.filter(id__in=scope)
+    return people
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class CompanyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} · {obj.city}" if obj.city else obj.name
+
+
+class CompanyForm(StyledForm, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=255)
+    owner = UserChoiceField(label=_("Owner"), queryset=User.objects.none(), empty_label=None)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    inn = forms.CharField(label=_("Tax number (INN)"), max_length=12, required=False)
+    city = forms.CharField(label=_("City"), max_length=120, required=False)
+    website = forms.CharField(label=_("Website"), max_length=255, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    confirm_duplicates = forms.BooleanField(label=CONFIRM_LABEL, required=False)
+
+    #: The fields the action receives (the confirmation is the page's business).
+    model_fields = ("name", "owner", "phone", "email", "inn", "city", "website", "notes")
+
+    def __init__(self, *args, user, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault("initial", initial_from(instance, self.model_fields))
+        else:
+            kwargs.setdefault("initial", {"owner": user.pk})
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_choices(
+            user, instance.owner_id if instance is not None else None
+        )
+        self.fields["phone"].widget.attrs.update(
+            {"type": "tel", "autocomplete": "off", "placeholder": "+7 916 123-45-67"}
+        )
+        self.fields["email"].widget.attrs.update({"type": "email", "autocomplete": "off"})
+        self.fields["name"].widget.attrs.update({"autocomplete": "off"})
+        if instance is not None:
+            del self.fields["confirm_duplicates"]
+
+    def changes(self) -> dict:
+        return {k: self.cleaned_data[k] for k in self.model_fields if k in self.changed_data}
+
+
+class ContactForm(StyledForm, forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=120)
+    last_name = forms.CharField(label=_("Last name"), max_length=120, required=False)
+    company = CompanyChoiceField(
+        label=_("Company"),
+        queryset=Company.objects.none(),
+        required=False,
+        empty_label=_("— no company —"),
+    )
+    position = forms.CharField(label=_("Position"), max_length=120, required=False)
+    owner = UserChoiceField(label=_("Owner"), queryset=User.objects.none(), empty_label=None)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    whatsapp = forms.CharField(label=_("WhatsApp number"), max_length=40, required=False)
+    telegram = forms.CharField(label=_("Telegram username"), max_length=64, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    confirm_duplicates = forms.BooleanField(label=CONFIRM_LABEL, required=False)
+
+    model_fields = (
+        "first_name",
+        "last_name",
+        "company",
+        "position",
+        "owner",
+        "phone",
+        "email",
+        "whatsapp",
+        "telegram",
+        "notes",
+    )
+
+    def __init__(self, *args, user, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault("initial", initial_from(instance, self.model_fields))
+        else:
+            kwargs.setdefault("initial", {"owner": user.pk})
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_choices(
+            user, instance.owner_id if instance is not None else None
+        )
+        companies = visible_companies(user)
+        if instance is not None and instance.company_id:
+            # Keep the present company even if it belongs to someone the editor cannot see.
+            companies = Company.objects.filter(
+                Q(pk__in=companies.values("pk")) | Q(pk=instance.company_id)
+            )
+        self.fields["company"].queryset = companies.order_by("name", "id")
+        for name in ("phone", "whatsapp"):
+            self.fields[name].widget.attrs.update(
+                {"type": "tel", "autocomplete": "off", "placeholder": "+7 916 123-45-67"}
+            )
+        self.fields["email"].widget.attrs.update({"type": "email", "autocomplete": "off"})
+        self.fields["telegram"].widget.attrs.update({"placeholder": "@username"})
+        if instance is not None:
+            del self.fields["confirm_duplicates"]
+
+    def changes(self) -> dict:
+        return {k: self.cleaned_data[k] for k in self.model_fields if k in self.changed_data}
+
+
+def initial_from(instance, names) -> dict:
+    initial = {}
+    for name in names:
+        if name in ("owner", "company"):
+            initial[name] = getattr(instance, f"{name}_id")
+        elif name in ("phone", "whatsapp"):
+            initial[name] = display_phone(getattr(instance, name))
+        else:
+            initial[name] = getattr(instance, name)
+    return initial
+
+
+SORT_LABELS = {
+    "name": _("Name A–Z"),
+    "-name": _("Name Z–A"),
+    "-created": _("Newest first"),
+    "created": _("Oldest first"),
+}
+
+
+class CompanyFilterForm(StyledForm, forms.Form):
+    q = forms.CharField(required=False, label=_("Search"))
+    owner = UserChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Any owner")
+    )
+    city = forms.ChoiceField(label=_("City"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=list(SORT_LABELS.items()))
+
+    def __init__(self, *args, user, cities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_filter_choices(user)
+        self.fields["city"].choices = [("", _("Any city"))] + [(c, c) for c in cities]
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Name, phone, email or INN"), "type": "search"}
+        )
+
+
+class ContactFilterForm(StyledForm, forms.Form):
+    q = forms.CharField(required=False, label=_("Search"))
+    owner = UserChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Any owner")
+    )
+    company = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    company_name = forms.CharField(required=False, label=_("Company"))
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=list(SORT_LABELS.items()))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_filter_choices(user)
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Name, phone or email"), "type": "search"}
+        )
+        self.fields["company_name"].widget.attrs.update({"placeholder": _("Company name")})
