@@ -118,6 +118,8 @@ def company_list(request):
         qs = qs.filter(company_search(f["q"].strip()))
     if f.get("owner"):
         qs = qs.filter(owner=f["owner"])
+    elif "owner" in form.errors:
+        qs = qs.none()  # someone whose clients this person may not see: none of them, not all
     if f.get("city"):
         qs = qs.filter(city=f["city"])
     qs = qs.order_by(*COMPANY_SORTS[f.get("sort") or "name"])
@@ -146,6 +148,8 @@ def contact_list(request):
         qs = qs.filter(contact_search(f["q"].strip()))
     if f.get("owner"):
         qs = qs.filter(owner=f["owner"])
+    elif "owner" in form.errors:
+        qs = qs.none()  # someone whose clients this person may not see: none of them, not all
     if f.get("company"):
         company = visible_companies(user).filter(id=f["company"]).first()
         qs = qs.filter(company=company) if company else qs.none()
