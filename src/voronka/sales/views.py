@@ -1,16 +1,629 @@
-"""Pages of this area (being written: every name below is replaced by its real view)."""
+"""The board, the deal list and the deal page: parse → access → action → render.
 
-from django.http import Http404
+The board stays fast on millions of deals: each column is one indexed query for its first
+page (``(workspace, stage, stage_entered_at)``, or the owner index when filtered by people),
+the totals are one aggregate grouped by stage, and the next tasks of the visible cards come in
+one query. Won and lost columns show only recently closed deals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from voronka.accounts.access import assignable_users, may_write
+from voronka.accounts.models import User
+from voronka.activities.access import visible_tasks
+from voronka.activities.task_views import TaskForm
+from voronka.clients.access import (
+    access_company,
+    access_contact,
+    visible_companies,
+    visible_contacts,
+)
+from voronka.core.errors import DomainError, Invalid
+from voronka.inbox.forms import CommunicationForm
+
+from . import rules
+from .access import access_deal, access_stage, visible_deals, visible_pipelines, visible_stages
+from .actions import do_create_deal, do_move_deal, do_update_deal
+from .forms import SORTS, DealFilterForm, DealForm, MoveForm, visible_teams
+from .models import Deal, StageKind
+from .templatetags.sales_format import format_money
+from .timeline import deal_timeline
+
+BOARD_PAGE = 20
+#: Won and lost columns show the deals closed within this many days.
+RECENT_CLOSED_DAYS = 30
+LIST_PAGE = 50
+COUNT_CAP = 10_000
+TIMELINE_PAGE = 50
+#: The event the deal page's live parts reload on.
+DEAL_CHANGED = "dealChanged"
 
 
-def _pending(request, **kwargs):  # replaced view by view while this area is built
-    raise Http404
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
-board = _pending
-board_column = _pending
-deal_list = _pending
-deal_create = _pending
-deal_detail = _pending
-deal_edit = _pending
-deal_move = _pending
+def _safe_next(request) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+# --- The board ------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardFilters:
+    """Whose deals the board shows; ``owner_ids`` None means everyone the viewer sees."""
+
+    owner: User | None = None
+    team: object = None
+    owner_ids: frozenset[int] | None = None
+
+    @property
+    def query(self) -> str:
+        params = {}
+        if self.owner:
+            params["owner"] = self.owner.id
+        if self.team:
+            params["team"] = self.team.id
+        return urlencode(params)
+
+    def apply(self, qs):
+        if self.owner_ids is None:
+            return qs
+        return qs.filter(owner_id__in=self.owner_ids)
+
+
+def _board_filters(user, params) -> BoardFilters:
+    filters = BoardFilters()
+    owner_id = _int(params.get("owner"))
+    if owner_id is not None:
+        filters.owner = assignable_users(user).filter(id=owner_id).first()
+    team_id = _int(params.get("team"))
+    if team_id is not None:
+        filters.team = visible_teams(user).filter(id=team_id).first()
+    ids = None
+    if filters.owner is not None:
+        ids = {filters.owner.id}
+    if filters.team is not None:
+        members = set(
+            User.objects.filter(
+                workspace_id=user.workspace_id, team_id=filters.team.id
+            ).values_list("id", flat=True)
+        )
+        if filters.team.lead_id:
+            members.add(filters.team.lead_id)
+        ids = members if ids is None else ids & members
+    filters.owner_ids = None if ids is None else frozenset(ids)
+    return filters
+
+
+@dataclass
+class Column:
+    stage: object
+    cards: list
+    count: int
+    total: str
+    has_more: bool
+    next_page: int = 2
+    recent_only: bool = False
+
+
+def _recent_cutoff():
+    return timezone.now() - timedelta(days=RECENT_CLOSED_DAYS)
+
+
+def _column_deals(base, stage, since):
+    qs = base.filter(stage_id=stage.id)
+    if stage.kind != StageKind.OPEN:
+        qs = qs.filter(stage_entered_at__gte=since)
+    return qs.select_related("owner", "company", "contact").order_by("-stage_entered_at", "-id")
+
+
+def _column_totals(base, stages, since) -> dict[int, tuple[int, object]]:
+    """Count and sum per stage in one aggregate; closed stages count only recent deals."""
+    open_ids = [s.id for s in stages if s.kind == StageKind.OPEN]
+    closed_ids = [s.id for s in stages if s.kind != StageKind.OPEN]
+    cond = Q(pk__in=[])
+    if open_ids:
+        cond |= Q(stage_id__in=open_ids)
+    if closed_ids:
+        cond |= Q(stage_id__in=closed_ids, stage_entered_at__gte=since)
+    rows = (
+        base.filter(cond).order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    )
+    return {r["stage_id"]: (r["n"], r["total"] or 0) for r in rows}
+
+
+def _next_tasks(user, deal_ids) -> dict[int, object]:
+    """The earliest open task of each deal, for the given deals only, in one query."""
+    if not deal_ids:
+        return {}
+    first: dict[int, object] = {}
+    tasks = (
+        visible_tasks(user)
+        .filter(deal_id__in=deal_ids, done_at__isnull=True)
+        .only("id", "deal_id", "due_at", "goal", "type")
+        .order_by("deal_id", "due_at", "id")
+    )
+    for t in tasks:
+        first.setdefault(t.deal_id, t)
+    return first
+
+
+def _decorate_cards(user, deals, now) -> None:
+    tasks = _next_tasks(user, [d.id for d in deals])
+    for d in deals:
+        d.days_in_stage = rules.days_in_stage(d.stage_entered_at, now)
+        d.next_task = tasks.get(d.id)
+        d.next_state = str(rules.next_step_state(d.next_task.due_at if d.next_task else None, now))
+
+
+def _board_pipeline(request, pipelines):
+    by_id = {p.id: p for p in pipelines}
+    wanted = _int(request.GET.get("pipeline"))
+    if wanted in by_id:
+        request.session["board_pipeline"] = wanted
+        return by_id[wanted]
+    remembered = request.session.get("board_pipeline")
+    if remembered in by_id:
+        return by_id[remembered]
+    return pipelines[0] if pipelines else None
+
+
+def _currency(user) -> str:
+    return user.workspace.currency if user.workspace_id else ""
+
+
+@login_required
+def board(request):
+    user = request.user
+    pipelines = list(visible_pipelines(user))
+    pipeline = _board_pipeline(request, pipelines)
+    filters = _board_filters(user, request.GET)
+    columns = []
+    if pipeline is not None:
+        now = timezone.localtime()
+        since = _recent_cutoff()
+        stages = list(
+            visible_stages(user).filter(pipeline_id=pipeline.id).order_by("position", "id")
+        )
+        base = filters.apply(visible_deals(user))
+        totals = _column_totals(base, stages, since)
+        cards = []
+        currency = _currency(user)
+        for stage in stages:
+            deals = list(_column_deals(base, stage, since)[: BOARD_PAGE + 1])
+            count, total = totals.get(stage.id, (0, 0))
+            columns.append(
+                Column(
+                    stage,
+                    deals[:BOARD_PAGE],
+                    count,
+                    format_money(total, currency),
+                    len(deals) > BOARD_PAGE,
+                    recent_only=stage.is_closed,
+                )
+            )
+            cards += deals[:BOARD_PAGE]
+        _decorate_cards(user, cards, now)
+    owners = list(assignable_users(user))
+    return render(
+        request,
+        "sales/board.html",
+        {
+            "pipelines": pipelines,
+            "pipeline": pipeline,
+            "columns": columns,
+            "filters": filters,
+            "owners": owners if len(owners) > 1 else [],
+            "teams": list(visible_teams(user)),
+            "writable": may_write(user),
+            "recent_days": RECENT_CLOSED_DAYS,
+            "may_create": may_write(user) and bool(owners),
+        },
+    )
+
+
+@login_required
+def board_column(request, stage_id: int):
+    """The next page of a column's cards (htmx "show more")."""
+    user = request.user
+    stage = access_stage(user, stage_id)
+    filters = _board_filters(user, request.GET)
+    page = max(1, _int(request.GET.get("page")) or 1)
+    offset = (page - 1) * BOARD_PAGE
+    base = filters.apply(visible_deals(user))
+    deals = list(_column_deals(base, stage, _recent_cutoff())[offset : offset + BOARD_PAGE + 1])
+    cards = deals[:BOARD_PAGE]
+    _decorate_cards(user, cards, timezone.localtime())
+    column = Column(stage, cards, 0, "", len(deals) > BOARD_PAGE, next_page=page + 1)
+    return render(
+        request,
+        "sales/_board_more.html",
+        {"column": column, "filters": filters, "writable": may_write(user)},
+    )
+
+
+# --- Moving a deal --------------------------------------------------------------------------
+
+
+def _move_error(form: MoveForm) -> Invalid:
+    fields = {name: str(errors[0]) for name, errors in form.errors.items()}
+    message = next(iter(fields.values()), _("Choose a stage."))
+    return Invalid(message, fields, code="move_refused")
+
+
+@login_required
+@require_POST
+def deal_move(request, deal_id: int):
+    """Move a deal to another stage: JSON for the board, a fragment for the deal page (htmx),
+    a redirect for a plain form. A refusal answers 422 and leaves the deal where it was."""
+    user = request.user
+    deal = access_deal(user, deal_id, for_update=True)
+    form = MoveForm(user, deal, request.POST)
+    error = None
+    moved = None
+    if form.is_valid():
+        try:
+            moved = do_move_deal(
+                user,
+                deal,
+                form.cleaned_data["stage"],
+                loss_reason=form.cleaned_data["loss_reason"],
+            )
+        except DomainError as exc:
+            error = exc
+    else:
+        error = _move_error(form)
+
+    if "application/json" in request.headers.get("Accept", ""):
+        return _move_json(request, deal, moved, error)
+    if request.htmx:
+        fresh = access_deal(user, deal_id)
+        ctx = _stage_panel_context(user, fresh)
+        if error is not None:
+            ctx.update(
+                move_error=str(error.message),
+                loss_reason=request.POST.get("loss_reason", ""),
+                asking_reason="loss_reason" in error.fields,
+            )
+            return render(request, "sales/_deal_stages.html", ctx, status=422)
+        response = render(request, "sales/_deal_stages.html", ctx)
+        trigger_client_event(response, DEAL_CHANGED)
+        return trigger_client_event(
+            response,
+            "voronka:toast",
+            {
+                "message": _("The deal is now at «%(stage)s».") % {"stage": moved.stage.name},
+                "kind": "success",
+            },
+        )
+    if error is not None:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request, _("The deal is now at «%(stage)s».") % {"stage": moved.stage.name}
+        )
+    return redirect(_safe_next(request) or reverse("sales:deal_detail", args=[deal.id]))
+
+
+def _move_json(request, deal, moved, error):
+    if error is not None:
+        return JsonResponse(
+            {"ok": False, **error.as_dict()}, status=422, json_dumps_params={"ensure_ascii": False}
+        )
+    user = request.user
+    filters = _board_filters(user, request.POST)
+    moved = (
+        Deal.objects.select_related("owner", "company", "contact", "stage")
+        .filter(pk=moved.pk)
+        .first()
+    )
+    _decorate_cards(user, [moved], timezone.localtime())
+    card = render_to_string(
+        "sales/_deal_card.html",
+        {"deal": moved, "closed": moved.stage.is_closed, "writable": True},
+        request=request,
+    )
+    stages = [deal.stage, moved.stage]
+    totals = _column_totals(filters.apply(visible_deals(user)), stages, _recent_cutoff())
+    currency = _currency(user)
+    columns = {
+        str(s.id): {
+            "count": totals.get(s.id, (0, 0))[0],
+            "total": format_money(totals.get(s.id, (0, 0))[1], currency),
+        }
+        for s in stages
+    }
+    return JsonResponse(
+        {
+            "ok": True,
+            "card": card,
+            "columns": columns,
+            "message": _("The deal is now at «%(stage)s».") % {"stage": moved.stage.name},
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+# --- The deal list --------------------------------------------------------------------------
+
+
+@dataclass
+class CappedPage:
+    """A page of a list whose total is counted only up to a cap."""
+
+    rows: list
+    number: int
+    per_page: int
+    total: int
+    capped: bool
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.per_page + 1
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows) - 1
+
+    @property
+    def window(self) -> list[int | None]:
+        """Page numbers around the current one; None marks a gap."""
+        last = self.num_pages
+        pages = sorted({1, *range(max(1, self.number - 2), min(last, self.number + 2) + 1)})
+        if not self.capped:
+            pages = sorted(set(pages) | {last})
+        out: list[int | None] = []
+        for p in pages:
+            if out and out[-1] is not None and p - out[-1] > 1:
+                out.append(None)
+            out.append(p)
+        if self.capped:
+            out.append(None)
+        return out
+
+
+def capped_page(qs, number: int, per_page: int = LIST_PAGE, cap: int | None = None) -> CappedPage:
+    cap = COUNT_CAP if cap is None else cap
+    number = max(1, number)
+    offset = (number - 1) * per_page
+    rows = list(qs[offset : offset + per_page + 1])
+    total = qs.order_by().values("id")[: cap + 1].count()
+    return CappedPage(
+        rows[:per_page], number, per_page, min(total, cap), total > cap, len(rows) > per_page
+    )
+
+
+@login_required
+def deal_list(request):
+    user = request.user
+    form = DealFilterForm(user, request.GET)
+    form.is_valid()
+    data = form.cleaned_data
+    qs = visible_deals(user)
+    q = (data.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(company__name__icontains=q))
+    if data.get("pipeline"):
+        qs = qs.filter(pipeline_id=data["pipeline"].id)
+    if data.get("stage"):
+        qs = qs.filter(stage_id=data["stage"].id)
+    if data.get("status"):
+        qs = qs.filter(stage__kind=data["status"])
+    if data.get("owner"):
+        qs = qs.filter(owner_id=data["owner"].id)
+    if data.get("team"):
+        team = data["team"]
+        members = set(team.members.values_list("id", flat=True))
+        if team.lead_id:
+            members.add(team.lead_id)
+        qs = qs.filter(owner_id__in=members)
+    sort = data.get("sort") or "-stage_date"
+    desc = sort.startswith("-")
+    order = [("-" if desc else "") + f for f in SORTS[sort.lstrip("-")]]
+    order.append("-id" if desc else "id")
+    qs = qs.order_by(*order)
+    page = capped_page(
+        qs.select_related("pipeline", "stage", "owner", "company", "contact"),
+        _int(request.GET.get("page")) or 1,
+    )
+    now = timezone.localtime()
+    for d in page.rows:
+        d.days_in_stage = rules.days_in_stage(d.stage_entered_at, now)
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    filtered = any(data.get(k) for k in ("q", "pipeline", "stage", "status", "owner", "team"))
+    return render(
+        request,
+        "sales/deal_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": params.urlencode(),
+            "sort": sort,
+            "sort_query": sort_params.urlencode(),
+            "q": q,
+            "filtered": filtered,
+            "may_create": may_write(user) and assignable_users(user).exists(),
+            "count_cap": COUNT_CAP,
+        },
+    )
+
+
+# --- Create and edit ------------------------------------------------------------------------
+
+
+@login_required
+def deal_create(request):
+    user = request.user
+    if not may_write(user):
+        raise Http404
+    initial = {}
+    company_id = request.GET.get("company")
+    contact_id = request.GET.get("contact")
+    if contact_id:
+        contact = access_contact(user, contact_id)
+        initial["contact"] = contact
+        if contact.company_id:
+            initial["company"] = contact.company
+    if company_id:
+        initial["company"] = access_company(user, company_id)
+    if assignable_users(user).filter(id=user.id).exists():
+        initial["owner"] = user
+    remembered = request.session.get("board_pipeline")
+    if remembered and visible_pipelines(user).filter(id=remembered).exists():
+        initial["pipeline"] = remembered
+    form = DealForm(user, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        pipeline = data.pop("pipeline")
+        title = data.pop("title")
+        owner = data.pop("owner")
+        try:
+            deal = do_create_deal(user, pipeline=pipeline, title=title, owner=owner, **data)
+        except DomainError as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, _("Deal created. Plan its first step."))
+            return redirect("sales:deal_detail", deal_id=deal.id)
+    return render(
+        request, "sales/deal_form.html", {"form": form, "deal": None}, status=_status(form)
+    )
+
+
+@login_required
+def deal_edit(request, deal_id: int):
+    user = request.user
+    deal = access_deal(user, deal_id, for_update=True)
+    form = DealForm(user, request.POST or None, instance=deal)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changes:
+                do_update_deal(user, deal, **changes)
+        except DomainError as exc:
+            exc.add_to_form(form)
+        else:
+            if changes:
+                messages.success(request, _("Deal saved."))
+            return redirect("sales:deal_detail", deal_id=deal.id)
+    deal = access_deal(user, deal_id)  # the form may have changed the instance it was given
+    return render(
+        request, "sales/deal_form.html", {"form": form, "deal": deal}, status=_status(form)
+    )
+
+
+def _status(form) -> int:
+    return 422 if form.is_bound and form.errors else 200
+
+
+# --- The deal page --------------------------------------------------------------------------
+
+
+def _stage_panel_context(user, deal) -> dict:
+    now = timezone.localtime()
+    stages = list(
+        visible_stages(user, include_archived=True)
+        .filter(pipeline_id=deal.pipeline_id)
+        .filter(Q(is_archived=False) | Q(id=deal.stage_id))
+        .order_by("position", "id")
+    )
+    current = next((s for s in stages if s.id == deal.stage_id), deal.stage)
+    open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+    for s in open_stages:
+        s.passed = current.kind == StageKind.OPEN and s.position < current.position
+    return {
+        "deal": deal,
+        "open_stages": open_stages,
+        "won_stages": [s for s in stages if s.kind == StageKind.WON],
+        "lost_stages": [s for s in stages if s.kind == StageKind.LOST],
+        "days_in_stage": rules.days_in_stage(deal.stage_entered_at, now),
+        "writable": may_write(user),
+    }
+
+
+def _deal_context(request, deal, *, limit: int = TIMELINE_PAGE) -> dict:
+    user = request.user
+    now = timezone.localtime()
+    open_tasks = list(
+        visible_tasks(user)
+        .filter(deal_id=deal.id, done_at__isnull=True)
+        .select_related("owner")
+        .order_by("due_at", "id")
+    )
+    for t in open_tasks:
+        t.state = str(rules.next_step_state(t.due_at, now))
+    entries, has_older = deal_timeline(user, deal, limit=limit)
+    ctx = _stage_panel_context(user, deal)
+    ctx.update(
+        {
+            "open_tasks": open_tasks,
+            "next_task": open_tasks[0] if open_tasks else None,
+            "no_next_step": not open_tasks and not deal.stage.is_closed,
+            "entries": entries,
+            "has_older": has_older,
+            "timeline_limit": limit,
+            "next_limit": limit + TIMELINE_PAGE,
+            "deal_url": reverse("sales:deal_detail", args=[deal.id]),
+            "company_link": deal.company_id is not None
+            and visible_companies(user).filter(id=deal.company_id).exists(),
+            "contact_link": deal.contact_id is not None
+            and visible_contacts(user).filter(id=deal.contact_id).exists(),
+        }
+    )
+    return ctx
+
+
+@login_required
+def deal_detail(request, deal_id: int):
+    user = request.user
+    deal = access_deal(user, deal_id)
+    limit = min(max(_int(request.GET.get("limit")) or TIMELINE_PAGE, TIMELINE_PAGE), 1000)
+    ctx = _deal_context(request, deal, limit=limit)
+    part = request.GET.get("part")
+    if part == "live":
+        return render(request, "sales/_deal_live.html", ctx)
+    if part == "timeline":
+        return render(request, "sales/_deal_timeline.html", ctx)
+    if ctx["writable"]:
+        ctx["comm_form"] = CommunicationForm(initial={"deal": deal.id})
+        ctx["task_form"] = TaskForm(user, deal=deal)
+    return render(request, "sales/deal_detail.html", ctx)

@@ -1,0 +1,206 @@
+"""Forms of the deal pages: the deal itself, the list's filters and a move to another stage.
+
+Every choice is limited to what the person filling the form may see.
+"""
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from voronka.accounts.access import assignable_users, owner_scope
+from voronka.accounts.models import Role, Team, User
+from voronka.clients.access import visible_companies, visible_contacts
+from voronka.clients.models import Company, Contact
+from voronka.core.forms import StyledForm
+
+from .access import visible_pipelines, visible_stages
+from .models import Deal, StageKind
+
+CURRENCIES = ["RUB", "USD", "EUR", "KZT", "BYN", "UZS", "CNY"]
+
+
+def visible_teams(user):
+    """Teams ``user`` may filter by: all of them for the whole-workspace roles, led ones for a
+    senior, none for the others."""
+    qs = Team.objects.filter(workspace_id=user.workspace_id).order_by("name", "id")
+    if owner_scope(user) is None:
+        return qs
+    if user.role == Role.SENIOR:
+        return qs.filter(lead_id=user.id)
+    return qs.none()
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class DealForm(StyledForm, forms.ModelForm):
+    """A deal's own fields; its stage changes only by a move."""
+
+    owner = PersonChoiceField(label=_("owner"), queryset=User.objects.none())
+    assistant = PersonChoiceField(
+        label=_("assistant"), queryset=User.objects.none(), required=False
+    )
+    currency = forms.ChoiceField(label=_("currency"))
+
+    class Meta:
+        model = Deal
+        fields = [
+            "title",
+            "pipeline",
+            "company",
+            "contact",
+            "owner",
+            "amount",
+            "currency",
+            "source",
+            "expected_close",
+            "assistant",
+        ]
+        widgets = {
+            "expected_close": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "amount": forms.NumberInput(attrs={"min": "0", "step": "any"}),
+        }
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        deal = self.instance
+        editing = deal.pk is not None
+        if editing:
+            del self.fields["pipeline"]
+            if deal.stage.kind == StageKind.LOST:
+                self.fields["loss_reason"] = forms.CharField(
+                    label=_("loss reason"),
+                    max_length=255,
+                    required=False,
+                    widget=forms.TextInput(attrs={"class": "form-control"}),
+                )
+                self.initial["loss_reason"] = deal.loss_reason
+        else:
+            self.fields["pipeline"].queryset = visible_pipelines(user)
+            self.fields["pipeline"].empty_label = None
+
+        def keep_current(qs, model, current_id):
+            # A deal may point at a client its editor does not own; keep it selectable.
+            if current_id is None:
+                return qs
+            return model.objects.filter(Q(id__in=qs.values("id")) | Q(id=current_id))
+
+        self.fields["company"].queryset = keep_current(
+            visible_companies(user), Company, deal.company_id
+        ).order_by("name", "id")
+        contacts = keep_current(visible_contacts(user), Contact, deal.contact_id)
+        self.fields["contact"].queryset = contacts.select_related("company").order_by(
+            "last_name", "first_name", "id"
+        )
+        self.fields["owner"].queryset = User.objects.filter(
+            Q(id__in=assignable_users(user).values("id")) | Q(id=deal.owner_id or 0)
+        ).order_by("first_name", "last_name", "username")
+        self.fields["assistant"].queryset = User.objects.filter(
+            workspace_id=user.workspace_id, is_active=True, role=Role.ASSISTANT
+        ).order_by("first_name", "last_name", "username")
+        currencies = list(CURRENCIES)
+        default_currency = user.workspace.currency if user.workspace_id else "RUB"
+        for code in (default_currency, deal.currency):
+            if code and code not in currencies:
+                currencies.insert(0, code)
+        self.fields["currency"].choices = [(c, c) for c in currencies]
+        if not editing:
+            self.fields["currency"].initial = default_currency
+        self.fields["title"].widget.attrs["autofocus"] = True
+        self.fields["amount"].required = False
+
+    def clean_amount(self):
+        return self.cleaned_data.get("amount") or 0
+
+
+STATUS_CHOICES = [
+    ("", _("Any status")),
+    ("open", _("Open")),
+    ("won", _("Won")),
+    ("lost", _("Lost")),
+]
+
+SORTS = {
+    "stage_date": ("stage_entered_at",),
+    "amount": ("amount",),
+    "created": ("created_at",),
+    "title": ("title",),
+}
+
+
+def sort_choices():
+    labels = {
+        "stage_date": _("In stage since"),
+        "amount": _("Amount"),
+        "created": _("Created"),
+        "title": _("Title"),
+    }
+    choices = []
+    for key, label in labels.items():
+        choices.append((f"-{key}", _("%(field)s, descending") % {"field": label}))
+        choices.append((key, _("%(field)s, ascending") % {"field": label}))
+    return choices
+
+
+class DealFilterForm(StyledForm, forms.Form):
+    """The deal list's search, filters and sort order (GET; a wrong value is ignored)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    pipeline = forms.ModelChoiceField(
+        label=_("pipeline"), queryset=None, required=False, empty_label=_("All pipelines")
+    )
+    stage = forms.ModelChoiceField(
+        label=_("stage"), queryset=None, required=False, empty_label=_("All stages")
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    owner = PersonChoiceField(
+        label=_("owner"), queryset=None, required=False, empty_label=_("All owners")
+    )
+    team = forms.ModelChoiceField(
+        label=_("team"), queryset=None, required=False, empty_label=_("All teams")
+    )
+    sort = forms.ChoiceField(label=_("Sort"), choices=sort_choices, required=False)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Title or company"), "type": "search"}
+        )
+        pipelines = visible_pipelines(user)
+        self.fields["pipeline"].queryset = pipelines
+        stages = visible_stages(user).select_related("pipeline")
+        pipeline_id = self.data.get("pipeline") if self.is_bound else None
+        if pipeline_id and str(pipeline_id).isdigit():
+            stages = stages.filter(pipeline_id=int(pipeline_id))
+        self.fields["stage"].queryset = stages
+        if not (pipeline_id and str(pipeline_id).isdigit()) and pipelines.count() > 1:
+            self.fields["stage"].label_from_instance = lambda s: f"{s.pipeline.name} · {s.name}"
+        self.fields["owner"].queryset = assignable_users(user)
+        teams = visible_teams(user)
+        self.fields["team"].queryset = teams
+        if not teams.exists():
+            del self.fields["team"]
+        if owner_scope(user) is not None and len(owner_scope(user)) <= 1:
+            del self.fields["owner"]
+
+    def value(self, name):
+        """The cleaned value of a field, or None when it was absent or wrong."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get(name) or None
+
+
+class MoveForm(forms.Form):
+    """A move of a deal to another stage of its pipeline."""
+
+    stage = forms.ModelChoiceField(label=_("stage"), queryset=None)
+    loss_reason = forms.CharField(label=_("loss reason"), required=False, max_length=255)
+
+    def __init__(self, user, deal, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = visible_stages(user).filter(pipeline_id=deal.pipeline_id)
+        self.fields["stage"].error_messages["invalid_choice"] = _(
+            "Choose a stage of this deal's pipeline."
+        )
