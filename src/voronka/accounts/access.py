@@ -7,7 +7,7 @@ handed to them (the sales apps ask ``is_assistant`` for that).
 
 from django.http import Http404
 
-from .models import Role, User
+from .models import Role, Team, User
 
 #: Roles that read the whole workspace. The quality controller reads everything to review it but
 #: may change nothing (see ``may_write``).
@@ -68,4 +68,30 @@ def access_user(user: User, user_id: int) -> User:
     try:
         return visible_users(user).get(id=user_id)
     except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def manageable_users(user: User):
+    """Everyone in the workspace, switched-off people included, for those who manage people."""
+    if not user.may_configure:
+        return User.objects.none()
+    return User.objects.filter(workspace_id=user.workspace_id).select_related("team")
+
+
+def access_manageable_user(user: User, user_id) -> User:
+    try:
+        return manageable_users(user).get(id=int(user_id))
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def visible_teams(user: User):
+    """The workspace's teams: every colleague may see their names and leads."""
+    return Team.objects.filter(workspace_id=user.workspace_id).select_related("lead")
+
+
+def access_team(user: User, team_id) -> Team:
+    try:
+        return visible_teams(user).get(id=int(team_id))
+    except (Team.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

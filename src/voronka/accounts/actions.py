@@ -65,6 +65,8 @@ def do_update_user(actor, user: User, **changes) -> User:
     own_prefs = {"first_name", "last_name", "email", "language", "timezone", "phone"}
     if not (actor.id == user.id and set(changes) <= own_prefs):
         _check_configurer(actor)
+    if user.role == Role.OWNER and actor.role != Role.OWNER:
+        raise NotAllowed(_("Only an owner may change an owner's account."))
     for k, v in changes.items():
         if k not in USER_FIELDS:
             raise Invalid(_("Unknown fields."), {k: _("Unknown field.")})
@@ -122,6 +124,11 @@ def do_update_team(actor, team: Team, **changes) -> Team:
         changes["name"] = (changes["name"] or "").strip()
         if not changes["name"]:
             raise Invalid(_("Give the team a name."), {"name": _("This field is required.")})
+        taken = Team.objects.filter(workspace_id=team.workspace_id, name=changes["name"])
+        if taken.exclude(id=team.id).exists():
+            raise Invalid(
+                _("A team with this name exists."), {"name": _("A team with this name exists.")}
+            )
     lead = changes.get("lead")
     if lead is not None and lead.workspace_id != actor.workspace_id:
         raise Invalid(_("Not found."), {"lead": _("Not found.")})

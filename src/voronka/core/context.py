@@ -28,5 +28,7 @@ def navigation(request):
             and name.endswith(("_list", "board"))
             and current.split(":")[1].split("_")[0] == name.split(":")[1].split("_")[0]
         )
+        if name == "sales:settings_pipelines":  # every settings page lights up "Settings"
+            active = ":settings_" in current
         nav.append({"url": url, "label": label, "active": active})
     return {"nav_items": nav}
