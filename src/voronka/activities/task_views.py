@@ -69,7 +69,13 @@ class TaskForm(StyledForm, forms.Form):
         label=gettext_lazy("due"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE),
     )
-    owner = OwnerField(label=gettext_lazy("owner"), queryset=User.objects.none(), empty_label=None)
+    # Left out, the task goes to the deal's owner (or to whoever plans it).
+    owner = OwnerField(
+        label=gettext_lazy("owner"),
+        queryset=User.objects.none(),
+        empty_label=None,
+        required=False,
+    )
 
     def __init__(self, user, *args, deal=None, contact=None, task=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,7 +95,10 @@ class TaskForm(StyledForm, forms.Form):
 
     def action_fields(self) -> dict:
         data = self.cleaned_data
-        return {k: data[k] for k in ("type", "goal", "due_at", "owner")}
+        fields = {k: data[k] for k in ("type", "goal", "due_at")}
+        if data.get("owner") is not None:
+            fields["owner"] = data["owner"]
+        return fields
 
 
 class CompleteForm(StyledForm, forms.Form):
