@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from voronka.accounts.access import may_write
 from voronka.accounts.models import User
@@ -115,19 +116,22 @@ def my_day(request):
 # The task list -----------------------------------------------------------------------------
 
 STATES = {
-    "open": _("Open"),
-    "overdue": _("Overdue"),
-    "today": _("Due today"),
-    "done": _("Done"),
-    "all": _("All"),
+    "open": pgettext_lazy("tasks", "Open"),
+    "overdue": pgettext_lazy("tasks", "Overdue"),
+    "today": pgettext_lazy("tasks", "Due today"),
+    "done": pgettext_lazy("tasks", "Done"),
+    "all": pgettext_lazy("tasks", "All"),
 }
 SORTS = {"due": ("due_at", "id"), "-due": ("-due_at", "-id")}
 
 
 class TaskFilterForm(StyledForm, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=255)
+    q = forms.CharField(label=_("Search by goal"), required=False, max_length=255)
     owner = UserChoiceField(
-        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
+        label=pgettext_lazy("person responsible", "Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Anyone"),
     )
     state = forms.ChoiceField(label=_("State"), required=False, choices=list(STATES.items()))
     type = forms.ChoiceField(
@@ -148,7 +152,9 @@ class TaskFilterForm(StyledForm, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_filter_choices(user)
-        self.fields["q"].widget.attrs.update({"placeholder": _("Goal"), "type": "search"})
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("E.g. bank details"), "type": "search"}
+        )
 
 
 def _task_filters(form) -> dict:

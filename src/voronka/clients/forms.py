@@ -3,6 +3,7 @@
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from voronka.accounts.access import assignable_users, is_assistant, owner_scope, visible_users
 from voronka.accounts.models import User
@@ -44,9 +45,15 @@ class CompanyChoiceField(forms.ModelChoiceField):
 
 class CompanyForm(StyledForm, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=255)
-    owner = UserChoiceField(label=_("Owner"), queryset=User.objects.none(), empty_label=None)
+    owner = UserChoiceField(
+        label=pgettext_lazy("person responsible", "Owner"),
+        queryset=User.objects.none(),
+        empty_label=None,
+    )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    email = forms.CharField(
+        label=pgettext_lazy("contact detail", "Email"), max_length=254, required=False
+    )
     inn = forms.CharField(label=_("Tax number (INN)"), max_length=12, required=False)
     city = forms.CharField(label=_("City"), max_length=120, required=False)
     website = forms.CharField(label=_("Website"), max_length=255, required=False)
@@ -89,9 +96,15 @@ class ContactForm(StyledForm, forms.Form):
         empty_label=_("— no company —"),
     )
     position = forms.CharField(label=_("Position"), max_length=120, required=False)
-    owner = UserChoiceField(label=_("Owner"), queryset=User.objects.none(), empty_label=None)
+    owner = UserChoiceField(
+        label=pgettext_lazy("person responsible", "Owner"),
+        queryset=User.objects.none(),
+        empty_label=None,
+    )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    email = forms.CharField(
+        label=pgettext_lazy("contact detail", "Email"), max_length=254, required=False
+    )
     whatsapp = forms.CharField(label=_("WhatsApp number"), max_length=40, required=False)
     telegram = forms.CharField(label=_("Telegram username"), max_length=64, required=False)
     notes = forms.CharField(
@@ -164,7 +177,10 @@ SORT_LABELS = {
 class CompanyFilterForm(StyledForm, forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     owner = UserChoiceField(
-        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Any owner")
+        label=pgettext_lazy("person responsible", "Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Any owner"),
     )
     city = forms.ChoiceField(label=_("City"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=list(SORT_LABELS.items()))
@@ -181,7 +197,10 @@ class CompanyFilterForm(StyledForm, forms.Form):
 class ContactFilterForm(StyledForm, forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     owner = UserChoiceField(
-        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Any owner")
+        label=pgettext_lazy("person responsible", "Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Any owner"),
     )
     company = forms.IntegerField(required=False, widget=forms.HiddenInput)
     company_name = forms.CharField(required=False, label=_("Company"))

@@ -290,3 +290,16 @@ def test_the_task_list_comes_in_pages_of_fifty(client, org):
     second = c.get(reverse("activities:task_list"), {"page": 2}).context["page"]
     assert (len(first.rows), first.count, first.has_next) == (50, 70, True)
     assert goals(second.rows)[0] == "Звонок 050" and len(second.rows) == 20
+
+
+def test_another_workspaces_tasks_never_show(client, org, other_org):
+    task(other_org.manager1, "Чужой звонок", timezone.now() - timedelta(hours=1))
+    c = signed_in(client, org.head)
+    assert c.get(reverse("activities:task_list"), {"state": "all"}).context["page"].rows == []
+
+
+def test_the_quality_controller_reads_tasks_but_is_not_offered_to_plan_one(client, org):
+    task(org.manager1, "Звонок", timezone.now() - timedelta(hours=1))
+    response = signed_in(client, org.qc).get(reverse("activities:task_list"))
+    assert goals(response.context["page"].rows) == ["Звонок"]
+    assert reverse("activities:task_create") not in response.content.decode()

@@ -397,3 +397,16 @@ def test_creating_a_contact_with_a_visible_duplicate_names_it(client, org):
 def test_the_duplicate_check_wants_a_known_kind(client, org, kind):
     response = signed_in(client, org.manager1).get(reverse("clients:duplicates"), {"kind": kind})
     assert response.status_code == 404
+
+
+def test_an_assistant_sees_only_the_clients_of_deals_handed_to_them(client, org):
+    handed = company_of(org.manager1, "Ромашка")
+    company_of(org.manager1, "Василёк")
+    make_deal(org.manager1, org.pipeline, company=handed, assistant=org.assistant)
+    make_deal(org.manager1, org.pipeline, company=handed, assistant=org.assistant)
+    c = signed_in(client, org.assistant)
+    response = c.get(reverse("clients:company_list"))
+    assert [co.name for co in response.context["page"].rows] == ["Ромашка"]
+    assert response.context["page"].count == 1
+    assert c.get(reverse("clients:company_detail", args=[handed.id])).status_code == 200
+    assert c.get(reverse("clients:company_create")).status_code == 404
