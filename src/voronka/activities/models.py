@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from voronka.core.models import WorkspaceModel
@@ -11,7 +12,8 @@ from voronka.core.models import WorkspaceModel
 class TaskType(models.TextChoices):
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
-    EMAIL = "email", _("Email")
+    # In context: Django's own catalogue has "Email" as "email address", and it wins.
+    EMAIL = "email", pgettext_lazy("task type", "Email")
     MESSAGE = "message", _("Message")
     PROPOSAL = "proposal", _("Send a proposal")
     BANK_DETAILS = "bank_details", _("Get bank details")

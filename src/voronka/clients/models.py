@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from voronka.core.models import WorkspaceModel
@@ -11,7 +12,8 @@ from voronka.core.models import WorkspaceModel
 class Company(WorkspaceModel):
     """A client organisation (контрагент)."""
 
-    name = models.CharField(_("name"), max_length=255)
+    # In context: Django's own catalogue has "name" as a person's name, and it wins.
+    name = models.CharField(pgettext_lazy("company", "name"), max_length=255)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
