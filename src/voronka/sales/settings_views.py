@@ -120,7 +120,7 @@ def pipeline_detail(request, pipeline_id: int):
                 actions.do_update_pipeline(user, pipeline, **pipeline_form.cleaned_data)
                 messages.success(request, _("Pipeline saved."))
                 return redirect("sales:settings_pipeline", pipeline.id)
-        elif which == "stage":
+        elif which == "stage" and not pipeline.is_archived:
             stage_form = NewStageForm(request.POST, stages=stages)
             if stage_form.is_valid():
                 stage = actions.do_create_stage(user, pipeline=pipeline, **stage_form.cleaned_data)
