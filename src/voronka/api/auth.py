@@ -1,6 +1,6 @@
 """Bearer-token authentication for the API."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja.security import HttpBearer
 
 from voronka.accounts.models import ApiToken, hash_token
@@ -24,4 +24,7 @@ class BearerToken(HttpBearer):
         if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = user
+        # Refusals from the actions come in the caller's language, as on the pages.
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = user.language
         return user

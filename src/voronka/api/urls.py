@@ -1,12 +1,21 @@
 """The API object, its error handling, and the routers of every app."""
 
-from django.http import Http404
-from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, ValidationError
+from typing import Literal
 
+from django.http import Http404
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from voronka.accounts.access import visible_users
+from voronka.accounts.models import Role
+from voronka.activities.api import router as tasks_router
+from voronka.clients.api import router as clients_router
 from voronka.core.errors import DomainError, NotAllowed
+from voronka.inbox.api import router as inbox_router
+from voronka.sales.api import router as sales_router
 
 from .auth import BearerToken
+from .schemas import READ_ERRORS, Page, QueryId, Window, page
 
 api = NinjaAPI(
     title="Voronka API",
@@ -17,17 +26,31 @@ api = NinjaAPI(
 )
 
 
+#: The actions name the objects they take ("company"); the API names the ids it takes.
+API_FIELD_NAMES = {
+    name: f"{name}_id"
+    for name in ("company", "contact", "owner", "assistant", "pipeline", "stage", "deal")
+}
+
+
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
     status = 403 if isinstance(exc, NotAllowed) else 422
-    return api.create_response(request, exc.as_dict(), status=status)
+    body = exc.as_dict()
+    body["fields"] = {API_FIELD_NAMES.get(k, k): v for k, v in body["fields"].items()}
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
     fields = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        loc = [str(p) for p in err.get("loc", ())]
+        # ninja prefixes the place (body, query, path) and the parameter holding the schema.
+        if loc and loc[0] in ("body", "query", "path"):
+            loc = loc[1:]
+        if loc and loc[0] in ("payload", "filters", "window"):
+            loc = loc[1:]
         fields[".".join(loc) or "body"] = err.get("msg", "invalid")
     return api.create_response(
         request,
@@ -46,6 +69,13 @@ def auth_error(request, exc):
             "fields": {},
         },
         status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return api.create_response(
+        request, {"code": "bad_request", "message": str(exc), "fields": {}}, status=exc.status_code
     )
 
 
@@ -68,7 +98,7 @@ class Me(Schema):
     timezone: str
 
 
-@api.get("/me", response=Me, tags=["people"])
+@api.get("/me", response={200: Me, **READ_ERRORS}, tags=["people"])
 def me(request):
     """The caller: who the token belongs to."""
     u = request.auth
@@ -83,3 +113,38 @@ def me(request):
         language=u.language,
         timezone=u.timezone,
     )
+
+
+class Colleague(Schema):
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    team_id: int | None
+
+
+class ColleaguePage(Page):
+    items: list[Colleague]
+
+
+class ColleagueFilters(Window):
+    role: Literal[tuple(Role.values)] = None
+    team_id: QueryId = None
+
+
+@api.get("/users", response={200: ColleaguePage, **READ_ERRORS}, tags=["people"])
+def list_users(request, filters: Query[ColleagueFilters]):
+    """The active people of the caller's workspace, to name as owners and to filter by."""
+    qs = visible_users(request.auth)
+    if filters.role is not None:
+        qs = qs.filter(role=filters.role)
+    if filters.team_id is not None:
+        qs = qs.filter(team_id=filters.team_id)
+    return page(qs.order_by("username", "id"), filters)
+
+
+api.add_router("/", clients_router)
+api.add_router("/", sales_router)
+api.add_router("/", tasks_router)
+api.add_router("/", inbox_router)
