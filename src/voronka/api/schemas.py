@@ -110,7 +110,7 @@ class Input(Schema):
 
 
 class Error(Schema):
-    """Every refusal: a code a program can branch on, a message for a person, the fields at fault."""
+    """A refusal: a code a program can branch on, a message for a person, the fields at fault."""
 
     code: str
     message: str
