@@ -20,6 +20,9 @@ NOT_SHOWN = frozenset(
     {"id", "workspace", "created_at", "updated_at", "password", "last_login", "date_joined"}
 )
 
+#: Labels that say more than a field's own name in a history line.
+LABELS = {"position": lambda: _("Place in the order")}
+
 PER_PAGE = 20
 
 
@@ -74,9 +77,10 @@ def describe(record, *, subject: str | None = None) -> HistoryEntry:
         delta = record.diff_against(previous, excluded_fields=NOT_SHOWN, foreign_keys_are_objs=True)
         for change in delta.changes:
             model_field = model._meta.get_field(change.field)
+            label = LABELS.get(change.field, lambda f=model_field: f.verbose_name)()
             changes.append(
                 FieldChange(
-                    capfirst(str(model_field.verbose_name)),
+                    capfirst(str(label)),
                     show_value(model_field, change.old),
                     show_value(model_field, change.new),
                 )
