@@ -63,7 +63,7 @@ test: system-deps lint check
 	$(VENV)/bin/pytest
 	VORONKA_TEST_DB=postgres $(VENV)/bin/pytest
 
-bench: venv assets
+bench: venv assets messages-compiled
 	$(PY) -m bench
 
 APPS := core accounts clients sales activities inbox

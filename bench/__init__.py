@@ -1,0 +1,1 @@
+"""Performance scenarios behind `make bench` (see bench/__main__.py and bench/RESULTS.md)."""

@@ -1,0 +1,254 @@
+"""`make bench`: a million deals on SQLite and on PostgreSQL, and how fast the pages answer.
+
+Environment:
+  BENCH_DEALS      deals to generate (default 1,000,000; e.g. 100000 for a quicker run)
+  BENCH_REQUESTS   timed requests per probe (default 300, at least 200)
+  BENCH_DATABASES  which databases, comma-separated (default "sqlite,postgres")
+  BENCH_SEED       random seed of the generated data (default 1)
+
+Each database runs in its own process (``bench.scenario``) with ``DATABASE_URL`` set: a fresh
+SQLite file under bench/out/, or a throwaway PostgreSQL cluster started for the run. This
+process prints the machine, the figures and PASS/MISS per target, and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+
+sys.path.insert(0, str(ROOT / "src"))
+
+from bench.measure import TARGETS  # noqa: E402
+
+
+def machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram": ram,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def _run_one(vendor: str, deals: int, requests: int) -> dict:
+    OUT.mkdir(exist_ok=True)
+    result_file = OUT / f"result-{vendor}.json"
+    result_file.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "voronka.settings",
+        "VORONKA_VAR": str(OUT / "var"),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "LOG_LEVEL": "ERROR",
+        "BENCH_DEALS": str(deals),
+        "BENCH_REQUESTS": str(requests),
+        "BENCH_RESULT": str(result_file),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    stop = None
+    if vendor == "sqlite":
+        db = OUT / "bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        env["DATABASE_URL"] = f"sqlite:///{db}"
+    else:
+        from voronka.testing.pgcluster import start_cluster
+
+        url, stop = start_cluster()
+        env["DATABASE_URL"] = url
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.scenario"], cwd=ROOT, env=env)
+    finally:
+        if stop is not None:
+            stop()
+    if proc.returncode != 0 or not result_file.exists():
+        return {"vendor": vendor, "error": f"the {vendor} run failed (exit {proc.returncode})"}
+    return json.loads(result_file.read_text(encoding="utf-8"))
+
+
+def verdict(probe: dict) -> tuple[str, str]:
+    """("PASS"/"MISS"/"—", the target as text) for one probe."""
+    target = TARGETS[probe["kind"]]
+    text = f"{target.metric} ≤ {target.limit_ms:g} ms"
+    if "error" in probe:
+        return "—", text
+    return ("PASS" if probe[target.metric] <= target.limit_ms else "MISS"), text
+
+
+LABELS = {
+    "list": "deal list: owner + stage, by stage date, 50 rows",
+    "board": "board, first render of one pipeline",
+    "api_deal": "GET /api/v1/deals/{id}",
+}
+
+
+def table(results: list[dict]) -> list[str]:
+    lines = [
+        "| database | probe | as | p50 ms | p95 ms | p99 ms | CPU p50 ms | SQL ms | queries "
+        "| target | result |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['vendor']} | {r['error']} | | | | | | | | | |")
+            continue
+        for probe in r["probes"].values():
+            mark, target = verdict(probe)
+            head = f"| {r['database']} | {LABELS[probe['kind']]} | {probe['who']} |"
+            if "error" in probe:
+                lines.append(f"{head} {probe['error']} | | | | | | {target} | {mark} |")
+                continue
+            lines.append(
+                f"{head} {probe['p50']} | {probe['p95']} | {probe['p99']} | "
+                f"{probe['cpu_p50']} | {probe['sql_ms']} | {probe['queries']} | {target} | {mark} |"
+            )
+    return lines
+
+
+def data_lines(results: list[dict]) -> list[str]:
+    lines = []
+    for r in results:
+        if "error" in r:
+            continue
+        steps = ", ".join(f"{k} {v} s" for k, v in r["generate_steps_s"].items())
+        lines.append(
+            f"- {r['database']}: {r['deals']:,} deals, {r['stage_changes']:,} stage changes, "
+            f"{r['tasks']:,} tasks, {r['companies']:,} companies, {r['managers']} managers; "
+            f"migrate {r['migrate_s']} s, generate {r['generate_s']} s ({steps}); "
+            f"{r['requests']} timed requests per probe; load average "
+            f"{r['load'][0]} → {r['load'][1]} during the measurements"
+        )
+    return lines
+
+
+def slow_queries(results: list[dict]) -> list[str]:
+    """For every missed target: where one request's time goes, and its slowest queries."""
+    lines = []
+    for r in results:
+        for probe in r.get("probes", {}).values():
+            if verdict(probe)[0] != "MISS":
+                continue
+            lines.append(f"### {r['database']}: {LABELS[probe['kind']]} as {probe['who']}")
+            lines.append("")
+            lines.append(
+                f"`GET {probe['url']}`: {probe['queries']} queries taking {probe['sql_ms']} ms "
+                f"together, in a request whose median is {probe['p50']} ms "
+                f"({probe['cpu_p50']} ms of CPU in this process)."
+            )
+            slow = [q for q in probe["slowest"] if q["ms"] >= 1]
+            if not slow:
+                lines.append("No query takes a millisecond: the time is spent in Python.")
+            for q in slow:
+                lines.append(f"- {q['ms']} ms:")
+                lines.append("  ```sql")
+                lines.append("  " + q["sql"][:2000])
+                lines.append("  ```")
+                lines.append("  ```")
+                lines.extend("  " + pl for pl in q["plan"].splitlines())
+                lines.append("  ```")
+            lines.append("")
+    return lines
+
+
+def main() -> int:
+    deals = int(os.environ.get("BENCH_DEALS", "1000000"))
+    requests = max(200, int(os.environ.get("BENCH_REQUESTS", "300")))
+    vendors = [v.strip() for v in os.environ.get("BENCH_DATABASES", "sqlite,postgres").split(",")]
+    info = machine()
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, {info['os']}, "
+        f"Python {info['python']}, SQLite {info['sqlite']}",
+        flush=True,
+    )
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1) * 0.5:
+        print(
+            f"Note: load average {load:.1f} on {info['cores']} cores; other work competes for the "
+            "CPU and the wall-clock figures will be inflated (compare the CPU column).",
+            flush=True,
+        )
+    results = [_run_one(v, deals, requests) for v in vendors if v]
+    versions = ", ".join(r["database"] for r in results if "database" in r)
+    print()
+    print(f"Databases: {versions}")
+    for line in data_lines(results):
+        print(line)
+    print()
+    for line in table(results):
+        print(line)
+    slow = slow_queries(results)
+    if slow:
+        print()
+        print("Slowest queries behind the missed targets:")
+        for line in slow:
+            print(line)
+
+    command = "make bench" if deals == 1_000_000 else f"BENCH_DEALS={deals} make bench"
+    if set(vendors) != {"sqlite", "postgres"}:
+        command = f"BENCH_DATABASES={','.join(vendors)} " + command
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    doc = [
+        "# Benchmark results",
+        "",
+        f"Produced by `{command}` on {when}.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {info['cpu']}, {info['cores']} cores; RAM {info['ram']}; {info['os']}",
+        f"- Python {info['python']}; {versions}",
+        "",
+        "## Data",
+        "",
+        *data_lines(results),
+        "",
+        "## Figures",
+        "",
+        "In-process requests through Django's test client (all middleware, a signed-in session "
+        "or a bearer token, templates rendered; no network). The head sees the whole "
+        "workspace; the manager only their own deals. p50/p95/p99 are wall-clock times; "
+        "CPU p50 is this process's CPU time per request (Python, plus SQLite's engine, which "
+        "runs in-process; PostgreSQL's work is in its own processes); SQL ms and queries are "
+        "from one more request under CaptureQueriesContext.",
+        "",
+        *table(results),
+        "",
+    ]
+    if slow:
+        doc += ["## Slowest queries behind the missed targets", "", *slow, ""]
+    (HERE / "RESULTS.md").write_text("\n".join(doc), encoding="utf-8")
+    print()
+    print(f"Written to {HERE / 'RESULTS.md'}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

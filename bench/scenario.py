@@ -1,0 +1,79 @@
+"""One database's run: migrate, generate, measure, write the figures as JSON.
+
+``python -m bench`` starts this once per database as its own process, with ``DATABASE_URL``
+pointing at a fresh SQLite file or a throwaway PostgreSQL cluster, so that Django is set up
+for exactly one database per process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _database_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SHOW server_version")
+            return "PostgreSQL " + cur.fetchone()[0].split()[0]
+        cur.execute("SELECT sqlite_version()")
+        return "SQLite " + cur.fetchone()[0]
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voronka.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from .generate import generate
+    from .measure import measure
+
+    deals = int(os.environ["BENCH_DEALS"])
+    requests = int(os.environ["BENCH_REQUESTS"])
+    out = os.environ["BENCH_RESULT"]
+    label = connection.vendor
+    _log(f"[{label}] migrating …")
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    migrate_s = time.monotonic() - t0
+    _log(f"[{label}] generating {deals:,} deals …")
+    t0 = time.monotonic()
+    data = generate(deals, seed=int(os.environ.get("BENCH_SEED", "1")), log=_log)
+    generate_s = time.monotonic() - t0
+    _log(f"[{label}] generated in {generate_s:.0f} s; measuring …")
+    load_before = os.getloadavg()[0]
+    probes = measure(data, requests, log=_log)
+    load_after = os.getloadavg()[0]
+    result = {
+        "database": _database_version(),
+        "vendor": label,
+        "deals": data.deals,
+        "stage_changes": data.stage_changes,
+        "tasks": data.tasks,
+        "companies": data.companies,
+        "managers": len(data.managers),
+        "migrate_s": round(migrate_s, 1),
+        "generate_s": round(generate_s, 1),
+        "generate_steps_s": {k: round(v, 1) for k, v in data.timings.items()},
+        "requests": requests,
+        "load": [round(load_before, 1), round(load_after, 1)],
+        "probes": probes,
+    }
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, ensure_ascii=False, indent=1)
+    _log(f"[{label}] done")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
