@@ -1,0 +1,91 @@
+"""The board in a browser: drag a deal to the next stage, and a loss that needs its reason."""
+
+from voronka.sales.models import Deal, StageChange
+from voronka.testing.factories import make_deal
+
+
+def card(page, deal):
+    return page.locator(f'.deal-card[data-deal="{deal.id}"]')
+
+
+def column(page, stage):
+    return page.locator(f'.board-cards[data-stage="{stage.id}"]')
+
+
+def is_move(response):
+    return "/move/" in response.url and response.request.method == "POST"
+
+
+def drag(page, source, target):
+    """Drag with real mouse moves, as SortableJS expects them."""
+    source.scroll_into_view_if_needed()
+    box = source.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 12)
+    page.mouse.down()
+    target_box = target.bounding_box()
+    x = target_box["x"] + target_box["width"] / 2
+    y = target_box["y"] + 20
+    page.mouse.move(x, y, steps=15)
+    page.mouse.move(x, y + 5, steps=3)
+    page.mouse.up()
+
+
+def test_head_drags_a_deal_to_the_next_stage_and_sees_it_on_the_timeline(org, login):
+    deal = make_deal(org.manager1, org.pipeline, title="Поставка станков")
+    qualification = org.stage("Квалификация")
+    page = login(org.head)
+    page.goto("/board/")
+    assert card(page, deal).is_visible()
+
+    with page.expect_response(is_move) as answer:
+        drag(page, card(page, deal), column(page, qualification))
+    assert answer.value.status == 200
+
+    moved = column(page, qualification).locator(f'.deal-card[data-deal="{deal.id}"]')
+    moved.wait_for()
+    counter = page.locator(f'.board-column[data-stage="{qualification.id}"] [data-count]')
+    assert counter.inner_text() == "1"
+    deal.refresh_from_db()
+    assert deal.stage == qualification
+
+    moved.get_by_role("link", name="Поставка станков").click()
+    page.wait_for_url(f"**/deals/{deal.id}/")
+    stage_entry = page.locator('.timeline-event[data-kind="stage"]').first
+    assert "Новый лид" in stage_entry.inner_text()
+    assert "Квалификация" in stage_entry.inner_text()
+
+
+def test_a_loss_asks_for_the_reason_and_is_refused_when_cancelled(org, login):
+    invoiced = org.stage("Счёт выставлен")
+    deal = make_deal(org.manager1, org.pipeline, title="Сомнительная сделка", stage=invoiced)
+    lost = org.stage("Проиграно")
+    page = login(org.head)
+    page.goto("/board/")
+    page.locator("#board").evaluate("board => { board.scrollLeft = board.scrollWidth; }")
+
+    drag(page, card(page, deal), column(page, lost))
+    dialog = page.locator("#lost-dialog")
+    dialog.wait_for(state="visible")
+    assert "Сомнительная сделка" in dialog.inner_text()
+    with page.expect_response(is_move) as answer:
+        dialog.get_by_role("button", name="Отмена").click()
+    assert answer.value.status == 422
+
+    alert = page.locator("#board-alert")
+    alert.wait_for(state="visible")
+    assert "причину" in alert.inner_text()
+    column(page, invoiced).locator(f'.deal-card[data-deal="{deal.id}"]').wait_for()
+    assert column(page, lost).locator(".deal-card").count() == 0
+    deal.refresh_from_db()
+    assert deal.stage == invoiced
+
+    drag(page, card(page, deal), column(page, lost))
+    dialog.wait_for(state="visible")
+    dialog.locator("textarea").fill("Выбрали конкурента")
+    with page.expect_response(is_move) as answer:
+        dialog.get_by_role("button", name="Проиграна").click()
+    assert answer.value.status == 200
+    assert alert.is_hidden()
+    deal = Deal.objects.get(pk=deal.pk)
+    assert (deal.stage, deal.loss_reason) == (lost, "Выбрали конкурента")
+    assert StageChange.objects.filter(deal=deal).count() == 2
