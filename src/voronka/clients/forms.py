@@ -174,6 +174,14 @@ SORT_LABELS = {
 }
 
 
+CONTACT_SORT_LABELS = {
+    "name": _("Last name A–Z"),
+    "-name": _("Last name Z–A"),
+    "-created": _("Newest first"),
+    "created": _("Oldest first"),
+}
+
+
 class CompanyFilterForm(StyledForm, forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     owner = UserChoiceField(
@@ -204,7 +212,9 @@ class ContactFilterForm(StyledForm, forms.Form):
     )
     company = forms.IntegerField(required=False, widget=forms.HiddenInput)
     company_name = forms.CharField(required=False, label=_("Company"))
-    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(
+        label=_("Sort"), required=False, choices=list(CONTACT_SORT_LABELS.items())
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
