@@ -1155,6 +1155,7 @@ class _Builder:
             self.counts[f"deals_{end}"] += 1
 
             # What happened in each stage: communications and the tasks that led onward.
+            first_task = len(tasks)
             for k, (i, t_in) in enumerate(path):
                 if not isinstance(i, int):
                     continue
@@ -1172,7 +1173,9 @@ class _Builder:
                 comms.append(self.comm(ws, deal, owner, contact, "call", "out", "phone", at))
                 comms[-1].comment = self.text(template, owner, contact, deal)
             if deal.assistant_id is not None:
-                self.assistant_task(ws, deal, people["assistant"], contact, path, end, tasks)
+                self.assistant_task(
+                    ws, deal, people["assistant"], contact, path, end, tasks, first_task
+                )
         return deals, changes, tasks, comms
 
     def comm(self, ws, deal, author, contact, kind, direction, channel, at) -> Communication:
@@ -1279,22 +1282,26 @@ class _Builder:
             updated_at=done or created,
         )
 
-    def assistant_task(self, ws, deal, assistant, contact, path, end, tasks):
+    def assistant_task(self, ws, deal, assistant, contact, path, end, tasks, first):
+        """The assistant's part in a deal handed to them (``tasks[first:]`` are the deal's).
+
+        In an open deal the assistant takes over its next step, so the deal still has exactly
+        one; in a closed one they did the paperwork before it closed.
+        """
         rng = self.rng
         task_type, goal = rng.choice(TASKS["assistant"])
-        t_in = path[-1][1] if end == "open" else path[-2][1]
-        t_next = 0.0 if end == "open" else path[-1][1]
-        created_off = t_in - min(30 * MINUTE, (t_in - t_next) / 4)
         if end == "open":
-            task = self.task(ws, deal, assistant, contact, task_type, goal, created_off, None)
-            task.created_by = deal.owner
-            task.due_at = self.clock.future(rng.uniform(0.5 * DAY, 5 * DAY))
-        else:
-            t_end = path[-1][1]
-            done_off = t_end + (created_off - t_end) * rng.uniform(0.1, 0.6)
-            task = self.task(ws, deal, assistant, contact, task_type, goal, created_off, done_off)
-            task.due_at = task.done_at + timedelta(hours=rng.randrange(1, 24))
-            task.result = rng.choice(RESULTS["assistant"])
+            for task in tasks[first:]:
+                if task.done_at is None:
+                    task.owner = assistant
+                    task.type, task.goal = task_type, goal
+            return
+        t_in, t_end = path[-2][1], path[-1][1]
+        created_off = t_in - min(30 * MINUTE, (t_in - t_end) / 4)
+        done_off = t_end + (created_off - t_end) * rng.uniform(0.1, 0.6)
+        task = self.task(ws, deal, assistant, contact, task_type, goal, created_off, done_off)
+        task.due_at = min(task.done_at + timedelta(hours=rng.randrange(1, 24)), self.now)
+        task.result = rng.choice(RESULTS["assistant"])
         tasks.append(task)
 
 
