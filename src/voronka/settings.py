@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "voronka.sales",
     "voronka.activities",
     "voronka.inbox",
+    "voronka.control",
 ]
 
 MIDDLEWARE = [
