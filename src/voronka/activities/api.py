@@ -71,11 +71,12 @@ def update_task(request, task_id: PathId, payload: TaskPatch):
 
 
 @router.post("/tasks/{task_id}/complete", response={200: TaskOut, **WRITE_ERRORS})
-def complete_task(request, task_id: PathId, payload: CompleteIn):
-    """Mark the task done with its result; a task done already stays as it was."""
+def complete_task(request, task_id: PathId, payload: CompleteIn = None):
+    """Mark the task done with its result (the body may be left out); a task done already stays
+    as it was."""
     user = request.auth
     task = access_task(user, task_id)
-    return do_complete_task(user, task, result=payload.result)
+    return do_complete_task(user, task, result=payload.result if payload else "")
 
 
 @router.post("/tasks/{task_id}/reopen", response={200: TaskOut, **WRITE_ERRORS})

@@ -20,7 +20,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -59,9 +58,13 @@ def query_text(max_length: int):
 
 
 def _in_range(value: datetime) -> datetime:
-    value = value.astimezone(UTC)
+    problem = f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}."
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved across midnight by its offset
+        raise ValueError(problem) from None
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}.")
+        raise ValueError(problem)
     return value
 
 
@@ -93,10 +96,13 @@ Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: An id in the path.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Flag = StrictBool
 
 #: An amount of money: a JSON number or a string ("1500.50"), up to 12 digits before the point.
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(lambda amount: amount.quantize(Decimal("0.01"))),
+]
 #: A currency code: three letters (ISO 4217), stored upper-case.
 Currency = Annotated[
     StrictStr, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)

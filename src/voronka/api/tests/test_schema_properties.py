@@ -11,7 +11,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -49,7 +51,19 @@ ID_KINDS = {
 
 
 @pytest.fixture
-def real_ids(org):
+def wsgi_in_the_test_transaction():
+    """Requests go through the real WSGI handler, which closes the database connection after
+    each one — and with it the test's transaction. Django's own test client holds it open the
+    same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def real_ids(org, wsgi_in_the_test_transaction):
     world = populate(org)
     ids = {kind: [o.id for o in objs] for kind, objs in world.objects().items()}
     ids["pipelines"] = [org.pipeline.id]
