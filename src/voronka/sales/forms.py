@@ -87,6 +87,8 @@ class DealForm(StyledForm, forms.ModelForm):
                 return qs
             return model.objects.filter(Q(id__in=qs.values("id")) | Q(id=current_id))
 
+        for name in ("company", "contact", "assistant"):
+            self.fields[name].empty_label = "—"
         self.fields["company"].queryset = keep_current(
             visible_companies(user), Company, deal.company_id
         ).order_by("name", "id")
