@@ -153,3 +153,9 @@ def test_the_last_moment_python_holds_is_422_too(org):
     response = Caller(org.manager1).get("/deals", updated_since="9999-12-31T23:59:59-05:00")
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"updated_since"}
+
+
+def test_the_api_docs_page_loads_its_scripts_from_our_own_static_files(client):
+    page = client.get(PREFIX + "/docs").content.decode()
+    assert "swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "https://" not in page
