@@ -73,3 +73,61 @@ class Task(WorkspaceModel):
     @property
     def is_open(self) -> bool:
         return self.done_at is None
+
+
+class TaskGoal(WorkspaceModel):
+    """A goal from the head's list («agree a meeting», «get the bank details»), per stage."""
+
+    text = models.CharField(_("goal"), max_length=255)
+    stage = models.ForeignKey(
+        "sales.Stage",
+        verbose_name=_("stage"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="task_goals",
+        help_text=_("Empty: offered at every stage."),
+    )
+    position = models.PositiveIntegerField(default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("task goal")
+        verbose_name_plural = _("task goals")
+        ordering = ["stage_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Reminder(WorkspaceModel):
+    """A reminder of a meeting, to the client or to the manager, sent once at its time."""
+
+    class Recipient(models.TextChoices):
+        CLIENT = "client", _("Client")
+        MANAGER = "manager", _("Manager")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.CharField(_("to"), max_length=8, choices=Recipient.choices)
+    channel = models.CharField(_("channel"), max_length=16, default="email")
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    send_at = models.DateTimeField(_("send at"))
+    #: The meeting time the reminder was planned for; a moved meeting gets a new reminder.
+    for_due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["send_at", "id"]
+        indexes = [models.Index(fields=["sent_at", "send_at"], name="reminder_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "recipient", "for_due_at"], name="reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} → {self.recipient} at {self.send_at:%Y-%m-%d %H:%M}"

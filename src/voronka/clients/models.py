@@ -26,6 +26,7 @@ class Company(WorkspaceModel):
     website = models.CharField(_("website"), max_length=255, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -54,7 +55,7 @@ class Contact(WorkspaceModel):
     )
     first_name = models.CharField(_("first name"), max_length=120)
     last_name = models.CharField(_("last name"), max_length=120, blank=True)
-    position = models.CharField(_("position"), max_length=120, blank=True)
+    position = models.CharField(pgettext_lazy("job", "position"), max_length=120, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -65,7 +66,14 @@ class Contact(WorkspaceModel):
     email = models.EmailField(_("email"), blank=True)
     telegram = models.CharField(_("Telegram"), max_length=64, blank=True)
     whatsapp = models.CharField(_("WhatsApp"), max_length=20, blank=True)
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Empty: the workspace's. Reminders reach the client in their working hours."),
+    )
     notes = models.TextField(_("notes"), blank=True)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:

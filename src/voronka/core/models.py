@@ -5,6 +5,8 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 
 def validate_timezone(value: str) -> None:
@@ -39,3 +41,46 @@ class WorkspaceModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class CustomField(WorkspaceModel):
+    """A field the head adds to deals, companies or contacts; values live in ``custom``."""
+
+    class Entity(models.TextChoices):
+        DEAL = "deal", _("Deal")
+        COMPANY = "company", _("Company")
+        CONTACT = "contact", _("Contact")
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        MONEY = "money", _("Money")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        MULTI_CHOICE = "multi_choice", _("Several choices")
+        FILE = "file", _("File")
+        USER = "user", _("Person")
+
+    entity = models.CharField(_("for"), max_length=8, choices=Entity.choices)
+    key = models.SlugField(
+        _("key"), max_length=40, help_text=_("Latin letters, digits and _; used in the API.")
+    )
+    label = models.CharField(_("label"), max_length=120)
+    type = models.CharField(_("type"), max_length=12, choices=Type.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["entity", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "entity", "key"], name="customfield_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label

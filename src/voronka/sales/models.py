@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from voronka.core.models import WorkspaceModel
@@ -12,11 +13,21 @@ class Pipeline(WorkspaceModel):
     """A funnel (воронка): ordered stages a deal walks through."""
 
     name = models.CharField(_("name"), max_length=120)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
     is_inbound = models.BooleanField(
         _("inbound"), default=False, help_text=_("New leads from channels land here.")
     )
     is_archived = models.BooleanField(_("archived"), default=False)
+    no_skipping = models.BooleanField(
+        _("no skipping stages forward"),
+        default=False,
+        help_text=_("A deal moves to the next open stage only, never jumps over one."),
+    )
+    no_going_back = models.BooleanField(
+        _("no moving back"),
+        default=False,
+        help_text=_("A deal never returns to an earlier stage, nor reopens once closed."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -41,13 +52,19 @@ class Stage(WorkspaceModel):
         Pipeline, on_delete=models.CASCADE, related_name="stages", verbose_name=_("pipeline")
     )
     name = models.CharField(_("name"), max_length=120)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
     kind = models.CharField(_("kind"), max_length=8, choices=StageKind.choices, default="open")
     normal_days = models.PositiveIntegerField(
         _("normal duration, days"),
         null=True,
         blank=True,
         help_text=_("A deal longer than this in the stage is stalled."),
+    )
+    required_fields = models.JSONField(
+        _("required to enter"),
+        default=list,
+        blank=True,
+        help_text=_("Fields a deal must have filled to enter this stage."),
     )
     is_archived = models.BooleanField(_("archived"), default=False)
     history = HistoricalRecords()
@@ -112,6 +129,11 @@ class Deal(WorkspaceModel):
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
     loss_reason = models.CharField(_("loss reason"), max_length=255, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    invoice_no = models.CharField(_("invoice number"), max_length=64, blank=True)
+    invoice_amount = models.DecimalField(
+        _("invoice amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -161,3 +183,23 @@ class StageChange(WorkspaceModel):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Stage history is append-only")
+
+
+class LossReason(WorkspaceModel):
+    """A reason a deal is lost, from the list the head keeps (for win/loss analytics)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("loss reason")
+        verbose_name_plural = _("loss reasons")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="lossreason_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
