@@ -24,7 +24,9 @@ class BearerToken(HttpBearer):
         if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = user
-        # Refusals from the actions come in the caller's language, as on the pages.
+        # Refusals from the actions come in the caller's language, as on the pages; the API puts
+        # the previous language back once the response is made (see ``VoronkaAPI``).
+        request.language_before_token = translation.get_language()
         translation.activate(user.language)
         request.LANGUAGE_CODE = user.language
         return user

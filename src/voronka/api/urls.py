@@ -3,6 +3,7 @@
 from typing import Literal
 
 from django.http import Http404
+from django.utils import translation
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -17,7 +18,24 @@ from voronka.sales.api import router as sales_router
 from .auth import BearerToken
 from .schemas import READ_ERRORS, Page, QueryId, Window, page
 
-api = NinjaAPI(
+
+class VoronkaAPI(NinjaAPI):
+    """Every JSON response is made here: it names the caller's language, and the thread's
+    language goes back to what it was before the token switched it."""
+
+    def create_response(self, request, data, *args, **kwargs):
+        try:
+            response = super().create_response(request, data, *args, **kwargs)
+        finally:
+            previous = getattr(request, "language_before_token", None)
+            if previous is not None:
+                translation.activate(previous)
+        if getattr(request, "auth", None) is not None:
+            response.headers.setdefault("Content-Language", request.auth.language)
+        return response
+
+
+api = VoronkaAPI(
     title="Voronka API",
     version="1",
     urls_namespace="api",

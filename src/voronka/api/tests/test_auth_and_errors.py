@@ -1,6 +1,7 @@
 """Tokens, the caller, and the shape of every refusal."""
 
 from django.test import Client
+from django.utils import translation
 
 from voronka.accounts.actions import do_create_token, do_revoke_token
 from voronka.testing.factories import make_deal
@@ -116,6 +117,9 @@ def test_the_refusals_of_the_actions_come_in_the_callers_language(org):
     )
     assert response.status_code == 422
     assert response.json()["fields"] == {"loss_reason": "Give the reason the deal was lost."}
+    assert response.headers["Content-Language"] == "en"
+    # The caller's language was for that response only.
+    assert translation.get_language() == "ru"
 
 
 def test_the_schema_is_published_without_a_token(client):
