@@ -4,6 +4,7 @@ from typing import Literal
 
 from django.http import Http404
 from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -72,7 +73,7 @@ def validation_error(request, exc: ValidationError):
         fields[".".join(loc) or "body"] = err.get("msg", "invalid")
     return api.create_response(
         request,
-        {"code": "invalid", "message": "The request does not match the schema.", "fields": fields},
+        {"code": "invalid", "message": _("Check the fields."), "fields": fields},
         status=422,
     )
 
@@ -100,7 +101,7 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(
-        request, {"code": "not_found", "message": "Not found.", "fields": {}}, status=404
+        request, {"code": "not_found", "message": _("Not found."), "fields": {}}, status=404
     )
 
 
