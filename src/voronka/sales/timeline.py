@@ -26,6 +26,7 @@ from .templatetags.sales_format import format_money
 
 #: Fields a stage move changes; the stage change entry tells that story already.
 MOVE_FIELDS = {"stage", "stage_entered_at", "closed_at"}
+MONEY_FIELDS = {"amount", "invoice_amount"}
 RELATED = {
     "owner": User,
     "assistant": User,
@@ -153,8 +154,14 @@ def _display(name: str, value, names, record) -> str:
     model = RELATED.get(name)
     if model is not None:
         return names.get((model.__name__, value), _("deleted (#%(id)s)") % {"id": value})
-    if name == "amount":
+    if name in MONEY_FIELDS:
         return format_money(value, record.currency)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {'—' if v in (None, '') else v}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if isinstance(value, date | datetime):
         return date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, Decimal):
