@@ -22,11 +22,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 $(VENDOR)/.built: node_modules/.installed
-	mkdir -p $(VENDOR)/tabler $(VENDOR)/htmx $(VENDOR)/sortable
+	mkdir -p $(VENDOR)/tabler $(VENDOR)/htmx $(VENDOR)/sortable $(VENDOR)/echarts
 	cp node_modules/@tabler/core/dist/css/tabler.min.css $(VENDOR)/tabler/
 	cp node_modules/@tabler/core/dist/js/tabler.min.js $(VENDOR)/tabler/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortable/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $@
 
 assets: $(VENDOR)/.built
@@ -66,7 +67,7 @@ test: system-deps lint check
 bench: venv assets messages-compiled
 	$(PY) -m bench
 
-APPS := core accounts clients sales activities inbox
+APPS := core accounts clients sales activities inbox control
 
 # Each app keeps its own catalogue (src/voronka/<app>/locale); refresh them after changing strings.
 messages: venv
