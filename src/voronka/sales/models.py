@@ -140,15 +140,19 @@ class Deal(WorkspaceModel):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         ordering = ["-stage_entered_at", "-id"]
-        # ``amount`` ends the two stage indexes so that the board's count and sum per stage
-        # read the index alone, without a lookup of every deal in the table.
+        # The stage indexes give the board's columns and the deal list their order
+        # (stage_entered_at, id) and end with the amount, so that the board's count and sum per
+        # stage read the index alone instead of looking up every deal in the table. ``id`` is
+        # spelled out: after ``amount`` the order would need a sort, and SQLite without
+        # statistics would then walk the whole workspace by date instead.
         indexes = [
             models.Index(
-                fields=["workspace", "owner", "stage", "stage_entered_at", "amount"],
+                fields=["workspace", "owner", "stage", "stage_entered_at", "id", "amount"],
                 name="deal_owner_stage_date",
             ),
             models.Index(
-                fields=["workspace", "stage", "stage_entered_at", "amount"], name="deal_stage_date"
+                fields=["workspace", "stage", "stage_entered_at", "id", "amount"],
+                name="deal_stage_date",
             ),
             models.Index(fields=["workspace", "stage_entered_at"], name="deal_stage_date_all"),
             models.Index(fields=["workspace", "assistant"], name="deal_assistant"),
