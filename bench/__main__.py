@@ -167,6 +167,8 @@ def slow_queries(results: list[dict]) -> list[str]:
             slow = [q for q in probe["slowest"] if q["ms"] >= 1]
             if not slow:
                 lines.append("No query takes a millisecond: the time is spent in Python.")
+            elif probe["sql_ms"] < probe["cpu_p50"] / 2:
+                lines.append("Most of the time is spent in Python, not in SQL.")
             for q in slow:
                 lines.append(f"- {q['ms']} ms:")
                 lines.append("  ```sql")
@@ -236,8 +238,9 @@ def main() -> int:
         "or a bearer token, templates rendered; no network). The head sees the whole "
         "workspace; the manager only their own deals. p50/p95/p99 are wall-clock times; "
         "CPU p50 is this process's CPU time per request (Python, plus SQLite's engine, which "
-        "runs in-process; PostgreSQL's work is in its own processes); SQL ms and queries are "
-        "from one more request under CaptureQueriesContext.",
+        "runs in-process; PostgreSQL's work is in its own processes); queries are counted in one "
+        "more request under CaptureQueriesContext, and SQL ms is the time its SELECTs take "
+        "when run again on their own with all rows fetched (best of three).",
         "",
         *table(results),
         "",

@@ -80,10 +80,33 @@ def _explain(sql: str) -> str:
     return "\n".join(r[0] for r in rows)
 
 
+def _replay(sql: str) -> float:
+    """Milliseconds to run a captured query again and fetch all its rows.
+
+    The debug cursor times ``execute`` only; SQLite does much of a query's work while rows
+    are fetched, so the captured times understate it. Replaying measures the whole query.
+    """
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        cur.fetchall()
+    return (time.perf_counter() - started) * 1000
+
+
 def _diagnose(client: Client, url: str, headers: dict) -> dict:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, **headers)
-    queries = [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
+    queries = []
+    for q in ctx.captured_queries:
+        sql = q["sql"]
+        if sql.lstrip().upper().startswith("SELECT"):
+            try:
+                ms = min(_replay(sql) for _ in range(3))
+            except Exception:  # a query that does not replay is timed as captured
+                ms = float(q["time"]) * 1000
+        else:
+            ms = float(q["time"]) * 1000
+        queries.append((ms, sql))
     slowest = sorted(queries, reverse=True)[:3]
     return {
         "status": response.status_code,
