@@ -458,15 +458,24 @@ class CappedPage:
         return out
 
 
-def capped_page(qs, number: int, per_page: int = LIST_PAGE, cap: int | None = None) -> CappedPage:
+def capped_page(
+    qs, number: int, *, per_page: int = LIST_PAGE, cap: int | None = None, related=()
+) -> CappedPage:
+    """One page of ``qs`` and its total counted up to ``cap``.
+
+    The page's ids are chosen first, by a query that joins only what the filters need; the rows
+    and their ``related`` objects are then loaded for those ids alone. A planner misjudging a
+    search would otherwise join every matching deal before sorting.
+    """
     cap = COUNT_CAP if cap is None else cap
     number = max(1, number)
     offset = (number - 1) * per_page
-    rows = list(qs[offset : offset + per_page + 1])
+    ids = list(qs.values_list("id", flat=True)[offset : offset + per_page + 1])
+    shown = ids[:per_page]
+    loaded = qs.model.objects.filter(id__in=shown).select_related(*related).in_bulk()
+    rows = [loaded[i] for i in shown if i in loaded]
     total = qs.order_by().values("id")[: cap + 1].count()
-    return CappedPage(
-        rows[:per_page], number, per_page, min(total, cap), total > cap, len(rows) > per_page
-    )
+    return CappedPage(rows, number, per_page, min(total, cap), total > cap, len(ids) > per_page)
 
 
 @login_required
@@ -499,8 +508,9 @@ def deal_list(request):
     order.append("-id" if desc else "id")
     qs = qs.order_by(*order)
     page = capped_page(
-        qs.select_related("pipeline", "stage", "owner", "company", "contact"),
+        qs,
         _int(request.GET.get("page")) or 1,
+        related=("pipeline", "stage", "owner", "company", "contact"),
     )
     now = timezone.localtime()
     for d in page.rows:
