@@ -95,3 +95,132 @@ def do_reopen_task(actor, task: Task) -> Task:
     task._history_user = actor
     task.save()
     return task
+
+
+# --- The head's list of task goals ---------------------------------------------------------------
+
+GOAL_MAX_LENGTH = 255
+
+
+def _check_configurer(actor) -> None:
+    if not actor.may_configure:
+        raise NotAllowed(_("Only the head of sales and the owner change the settings."))
+
+
+def _clean_goal_text(text) -> str:
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise Invalid(
+            _("Say what the contact must achieve, e.g. «agree a meeting»."),
+            {"text": _("This field is required.")},
+        )
+    if len(text) > GOAL_MAX_LENGTH:
+        message = _("At most %(count)s characters.") % {"count": GOAL_MAX_LENGTH}
+        raise Invalid(message, {"text": message})
+    return text
+
+
+def _goal_scope(actor, stage):
+    from .models import TaskGoal
+
+    return TaskGoal.objects.filter(workspace_id=actor.workspace_id, stage=stage).order_by(
+        "position", "id"
+    )
+
+
+def _check_goal_free(actor, text: str, stage, *, exclude=None) -> None:
+    for other in _goal_scope(actor, stage):
+        if other.pk != getattr(exclude, "pk", None) and other.text.casefold() == text.casefold():
+            if other.is_archived:
+                message = _("The archived goal “%(text)s” says this; restore it instead.")
+            else:
+                message = _("The goal “%(text)s” is on this list already.")
+            message = message % {"text": other.text}
+            raise Invalid(message, {"text": message}, code="duplicate")
+
+
+def _check_goal_stage(actor, stage) -> None:
+    if stage is not None and stage.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"stage": _("Not found.")})
+
+
+def _renumber_goals(rows, actor) -> None:
+    for position, row in enumerate(rows, 1):
+        if row.position != position:
+            row.position = position
+            row._history_user = actor
+            row.save(update_fields=["position", "updated_at"])
+
+
+@transaction.atomic
+def do_create_task_goal(actor, *, text: str, stage=None):
+    """Add a goal to the list of a stage (or of every stage: ``stage`` None), at its end."""
+    from .models import TaskGoal
+
+    _check_configurer(actor)
+    _check_goal_stage(actor, stage)
+    text = _clean_goal_text(text)
+    _check_goal_free(actor, text, stage)
+    rows = list(_goal_scope(actor, stage))
+    goal = TaskGoal(
+        workspace_id=actor.workspace_id,
+        text=text,
+        stage=stage,
+        position=(max((r.position for r in rows), default=0) + 1),
+    )
+    goal._history_user = actor
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def do_update_task_goal(actor, goal, **changes):
+    """Reword a goal, move it to another stage's list or in its list, archive or restore it.
+
+    Tasks planned with it keep their words; an archived goal is no longer offered.
+    """
+    from .models import TaskGoal
+
+    _check_configurer(actor)
+    if goal.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"goal": _("Not found.")})
+    unknown = set(changes) - {"text", "stage", "position", "is_archived"}
+    if unknown:
+        raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
+    locked = TaskGoal.objects.select_for_update().get(pk=goal.pk)
+    stage = changes["stage"] if "stage" in changes else locked.stage
+    _check_goal_stage(actor, stage)
+    text = _clean_goal_text(changes["text"]) if "text" in changes else locked.text
+    moved = (stage.pk if stage else None) != locked.stage_id
+    if "text" in changes or moved:
+        _check_goal_free(actor, text, stage, exclude=locked)
+    locked.text = text
+    if moved:
+        locked.stage = stage
+        locked.position = max((r.position for r in _goal_scope(actor, stage)), default=0) + 1
+    if "is_archived" in changes:
+        locked.is_archived = bool(changes["is_archived"])
+    locked._history_user = actor
+    locked.save()
+    if changes.get("position") is not None:
+        position = int(changes["position"])
+        if position < 1:
+            message = _("A place in the order is 1 or more.")
+            raise Invalid(message, {"position": message})
+        rows = [r for r in _goal_scope(actor, locked.stage) if r.pk != locked.pk]
+        rows.insert(min(position, len(rows) + 1) - 1, locked)
+        _renumber_goals(rows, actor)
+        locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def do_reorder_task_goals(actor, stage, goal_ids: list[int]) -> None:
+    """Put the goals of one list (a stage's, or every stage's) in the given order."""
+    _check_configurer(actor)
+    _check_goal_stage(actor, stage)
+    rows = {r.id: r for r in _goal_scope(actor, stage)}
+    if sorted(goal_ids) != sorted(rows):
+        message = _("List every goal of the list once.")
+        raise Invalid(message, {"goals": message})
+    _renumber_goals([rows[i] for i in goal_ids], actor)

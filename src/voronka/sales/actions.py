@@ -349,3 +349,160 @@ def do_delete_stage(actor, stage: Stage) -> None:
         )
     stage._history_user = actor
     stage.delete()
+
+
+# --- Rules of the funnel: stage requirements, order rules, loss reasons --------------------------
+
+
+@transaction.atomic
+def do_set_stage_requirements(actor, stage: Stage, fields: list[str]) -> Stage:
+    """Set the fields a deal must have filled to enter ``stage`` (built-in or ``custom.<key>``).
+
+    Takes effect at once for every path that moves a deal; recorded in the stage's history.
+    The loss reason is required by every lost stage and is not listed.
+    """
+    from voronka.core import custom_fields as cf
+
+    _check_configurer(actor)
+    _check_same_workspace(actor, stage=stage)
+    if not isinstance(fields, (list, tuple)):
+        message = _("Give the required fields as a list.")
+        raise Invalid(message, {"required_fields": message})
+    known = [name for name, _label in cf.field_choices_for_requirements(actor.workspace_id)]
+    problems = []
+    for name in fields:
+        if name == cf.LOSS_REASON:
+            problems.append(
+                _("The loss reason is always required to enter a lost stage; do not list it.")
+            )
+        elif name not in known:
+            problems.append(_("Unknown field “%(name)s”.") % {"name": str(name)[:80]})
+    if problems:
+        message = " ".join(dict.fromkeys(problems))
+        raise Invalid(message, {"required_fields": message})
+    wanted = set(fields)
+    locked = Stage.objects.select_for_update().get(pk=stage.pk)
+    previous = list(locked.required_fields or [])
+    locked.required_fields = [name for name in known if name in wanted]
+    if locked.required_fields != previous:
+        locked._history_user = actor
+        locked.save(update_fields=["required_fields", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def do_update_pipeline_rules(
+    actor, pipeline: Pipeline, *, no_skipping: bool | None = None, no_going_back: bool | None = None
+) -> Pipeline:
+    """Switch the pipeline's optional order rules: no skipping stages forward, no moving back."""
+    _check_configurer(actor)
+    _check_same_workspace(actor, pipeline=pipeline)
+    locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    changed = []
+    for name, value in (("no_skipping", no_skipping), ("no_going_back", no_going_back)):
+        if value is not None and bool(value) != getattr(locked, name):
+            setattr(locked, name, bool(value))
+            changed.append(name)
+    if changed:
+        locked._history_user = actor
+        locked.save(update_fields=[*changed, "updated_at"])
+    return locked
+
+
+def _clean_reason_name(name) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise Invalid(_("Give the reason a name."), {"name": _("This field is required.")})
+    if len(name) > 120:
+        message = _("At most %(count)s characters.") % {"count": 120}
+        raise Invalid(message, {"name": message})
+    return name
+
+
+def _check_reason_name_free(actor, name: str, *, exclude=None) -> None:
+    from .models import LossReason
+
+    for other in LossReason.objects.filter(workspace_id=actor.workspace_id):
+        if other.pk != getattr(exclude, "pk", None) and other.name.casefold() == name.casefold():
+            if other.is_archived:
+                message = _("The archived reason “%(name)s” has this name; restore it instead.")
+            else:
+                message = _("The reason “%(name)s” is on the list already.")
+            message = message % {"name": other.name}
+            raise Invalid(message, {"name": message}, code="duplicate")
+
+
+def _renumber(rows, actor) -> None:
+    for position, row in enumerate(rows, 1):
+        if row.position != position:
+            row.position = position
+            row._history_user = actor
+            row.save(update_fields=["position", "updated_at"])
+
+
+@transaction.atomic
+def do_create_loss_reason(actor, *, name: str):
+    """Add a reason a deal is lost to the end of the head's list."""
+    from .models import LossReason
+
+    _check_configurer(actor)
+    name = _clean_reason_name(name)
+    _check_reason_name_free(actor, name)
+    reasons = LossReason.objects.filter(workspace_id=actor.workspace_id)
+    position = (reasons.aggregate(m=Max("position"))["m"] or 0) + 1
+    reason = LossReason(workspace_id=actor.workspace_id, name=name, position=position)
+    reason._history_user = actor
+    reason.save()
+    return reason
+
+
+@transaction.atomic
+def do_update_loss_reason(actor, reason, **changes):
+    """Rename a loss reason, move it in the list, archive or restore it.
+
+    Deals lost for it keep the words they were lost with; an archived reason is no longer
+    offered.
+    """
+    from .models import LossReason
+
+    _check_configurer(actor)
+    _check_same_workspace(actor, reason=reason)
+    unknown = set(changes) - {"name", "position", "is_archived"}
+    if unknown:
+        raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
+    locked = LossReason.objects.select_for_update().get(pk=reason.pk)
+    if "name" in changes:
+        name = _clean_reason_name(changes["name"])
+        _check_reason_name_free(actor, name, exclude=locked)
+        locked.name = name
+    if "is_archived" in changes:
+        locked.is_archived = bool(changes["is_archived"])
+    locked._history_user = actor
+    locked.save()
+    if changes.get("position") is not None:
+        position = int(changes["position"])
+        if position < 1:
+            message = _("A place in the order is 1 or more.")
+            raise Invalid(message, {"position": message})
+        rows = [
+            r
+            for r in LossReason.objects.filter(workspace_id=actor.workspace_id)
+            if r.pk != locked.pk
+        ]
+        rows.insert(min(position, len(rows) + 1) - 1, locked)
+        _renumber(rows, actor)
+        locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def do_reorder_loss_reasons(actor, reason_ids: list[int]) -> None:
+    """Put the loss reasons in the given order (every reason exactly once)."""
+    from .models import LossReason
+
+    _check_configurer(actor)
+    rows = {r.id: r for r in LossReason.objects.filter(workspace_id=actor.workspace_id)}
+    if sorted(reason_ids) != sorted(rows):
+        message = _("List every reason once.")
+        raise Invalid(message, {"reasons": message})
+    _renumber([rows[i] for i in reason_ids], actor)
