@@ -14,6 +14,7 @@ from voronka.clients.models import Company, Contact
 from voronka.core.forms import StyledForm
 
 from .access import visible_pipelines, visible_stages
+from .actions import DEAL_FIELDS
 from .models import Deal, StageKind
 
 CURRENCIES = ["RUB", "USD", "EUR", "KZT", "BYN", "UZS", "CNY"]
@@ -56,17 +57,24 @@ class DealForm(StyledForm, forms.ModelForm):
             "currency",
             "source",
             "expected_close",
+            "invoice_no",
+            "invoice_amount",
             "assistant",
         ]
         widgets = {
             "expected_close": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "amount": forms.NumberInput(attrs={"min": "0", "step": "any"}),
+            "invoice_amount": forms.NumberInput(attrs={"min": "0", "step": "any"}),
         }
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         deal = self.instance
         editing = deal.pk is not None
+        for name in list(self.fields):
+            # Only what the deal actions take is offered (the stage moves by its own action).
+            if name != "pipeline" and name not in DEAL_FIELDS:
+                del self.fields[name]
         if editing:
             del self.fields["pipeline"]
             if deal.stage.kind == StageKind.LOST:

@@ -351,6 +351,7 @@ def deal_move(request, deal_id: int):
                 move_error=str(error.message),
                 loss_reason=request.POST.get("loss_reason", ""),
                 asking_reason="loss_reason" in error.fields,
+                needs_fields=bool(set(error.fields) - {"stage", "loss_reason"}),
             )
             return render(request, "sales/_deal_stages.html", ctx, status=422)
         response = render(request, "sales/_deal_stages.html", ctx)
