@@ -18,6 +18,11 @@ def test_a_manager_logs_a_call_and_plans_the_next_task_on_the_deal_page(org, log
     assert page.get_by_text("Нет следующего шага").first.is_visible()
 
     log = page.locator("form.communication-form")
+    log.get_by_label("Комментарий").fill("   ")
+    log.get_by_role("button", name="Записать").click()  # an empty comment is refused in place
+    log.locator(".invalid-feedback").filter(has_text="договорились").wait_for()
+    assert Communication.objects.count() == 0
+    log = page.locator("form.communication-form")
     log.get_by_label("Комментарий").fill("Клиент ждёт КП до пятницы, встреча в офисе во вторник.")
     log.get_by_role("button", name="Записать").click()
     timeline = page.locator("#deal-timeline")
