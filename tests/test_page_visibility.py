@@ -1,0 +1,136 @@
+"""Every page, walked with every role: nothing outside the role's visibility and nothing of
+another workspace is shown, linked or reachable; an invisible record answers 404, never 403."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from voronka.api.tests.world import expected_visible, populate
+
+ROLES = [
+    "owner",
+    "head",
+    "senior1",
+    "senior2",
+    "manager1",
+    "manager2",
+    "manager3",
+    "manager4",
+    "assistant",
+    "qc",
+]
+
+#: The URL parameter that names a client/sales record, and the kind of record it names.
+RECORD_PARAMS = {
+    "deal_id": "deals",
+    "company_id": "companies",
+    "contact_id": "contacts",
+    "task_id": "tasks",
+    "comm_id": "communications",
+}
+#: Pages for the head of sales and the owner only, by the prefix of their path.
+SETTINGS_PREFIXES = ("settings/",)
+#: Routes without a record parameter that the walk opens as lists, and the links it checks there.
+LIST_PAGES = [
+    "/board/",
+    "/deals/",
+    "/deals/?q=Сделка",
+    "/companies/",
+    "/contacts/",
+    "/tasks/",
+    "/tasks/?state=all",
+    "/my-day/",
+    "/deals/?status=won",
+    "/deals/?status=lost",
+]
+LINKS = {
+    "deals": re.compile(r'href="/deals/(\d+)/"'),
+    "companies": re.compile(r'href="/companies/(\d+)/"'),
+    "contacts": re.compile(r'href="/contacts/(\d+)/"'),
+}
+
+
+def _routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _routes(p, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def _record_routes():
+    out = []
+    for path, _pattern in _routes():
+        params = re.findall(r"<int:(\w+)>", path)
+        if len(params) == 1 and params[0] in RECORD_PARAMS and not path.startswith("api/"):
+            out.append((path, params[0]))
+    return out
+
+
+def _url(path: str, param: str, value: int) -> str:
+    return "/" + path.replace(f"<int:{param}>", str(value))
+
+
+@pytest.fixture
+def worlds(org, other_org):
+    return populate(org), populate(other_org)
+
+
+def test_the_walk_reaches_every_page_of_every_record_kind():
+    kinds = {RECORD_PARAMS[param] for _path, param in _record_routes()}
+    assert kinds == set(RECORD_PARAMS.values())
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_record_pages_answer_404_for_what_the_role_may_not_see(role, worlds, client):
+    world, foreign = worlds
+    user = getattr(world.org, role)
+    client.force_login(user)
+    visible = expected_visible(user, world)
+    for path, param in _record_routes():
+        kind = RECORD_PARAMS[param]
+        for obj in getattr(world, kind) + getattr(foreign, kind):
+            url = _url(path, param, obj.id)
+            response = client.get(url)
+            if obj.id in visible[kind] and obj in getattr(world, kind):
+                # A communication without a recording has none to download: 404 is right there.
+                if not path.endswith("recording/"):
+                    assert response.status_code != 404, f"{role} cannot open {url}"
+                assert response.status_code < 500, url
+            else:
+                assert response.status_code in (404, 405), f"{role} reached {url}"
+                if response.status_code == 405:
+                    before = type(obj).objects.get(pk=obj.pk).updated_at
+                    posted = client.post(url, {"comment": "x" * 30, "result": "done"})
+                    assert posted.status_code == 404, f"{role} posted to {url}"
+                    assert type(obj).objects.get(pk=obj.pk).updated_at == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_link_only_to_what_the_role_may_see(role, worlds, client):
+    world, _foreign = worlds
+    user = getattr(world.org, role)
+    client.force_login(user)
+    visible = expected_visible(user, world)
+    seen = {kind: set() for kind in LINKS}
+    for url in LIST_PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        for kind, link in LINKS.items():
+            ids = {int(i) for i in link.findall(html)}
+            assert ids <= visible[kind], f"{role} sees {kind} {ids - visible[kind]} on {url}"
+            seen[kind] |= ids
+    # The lists are not empty by accident: each shows the role's own deals.
+    assert seen["deals"] == visible["deals"]
+
+
+@pytest.mark.parametrize("role", ["senior1", "manager1", "assistant", "qc"])
+def test_settings_pages_are_not_there_for_anyone_but_the_head_and_the_owner(role, org, client):
+    client.force_login(getattr(org, role))
+    for path, _pattern in _routes():
+        if path.startswith(SETTINGS_PREFIXES):
+            url = "/" + re.sub(r"<int:\w+>", "1", path)
+            assert client.get(url).status_code == 404, f"{role} reached {url}"
