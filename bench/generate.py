@@ -10,6 +10,7 @@ creation dates spread over two years.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -54,8 +55,34 @@ def _date(epoch: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(epoch))
 
 
-def _columns(model, names: list[str]) -> list[str]:
-    return [model._meta.get_field(n).column for n in names]
+def _columns(model, names: list[str], pg: bool) -> tuple[list[str], tuple]:
+    """The columns this module writes, then every other column with its default value.
+
+    The models grow fields the generator does not know about; a field that is nullable or
+    has a default is filled with that, so the bench keeps working as the schema evolves.
+    """
+    from django.db import models
+
+    columns = [model._meta.get_field(n).column for n in names]
+    extra_columns, extra_values = [], []
+    for f in model._meta.concrete_fields:
+        if f.column in columns:
+            continue
+        if f.null:
+            value = None
+        elif f.has_default():
+            value = f.get_default()
+        elif f.blank and isinstance(f, models.CharField | models.TextField):
+            value = ""
+        else:
+            raise RuntimeError(f"bench/generate.py does not fill {model.__name__}.{f.name}")
+        if isinstance(f, models.JSONField) and value is not None:
+            value = json.dumps(value)
+        elif isinstance(value, bool) and not pg:
+            value = int(value)
+        extra_columns.append(f.column)
+        extra_values.append(value)
+    return columns + extra_columns, tuple(extra_values)
 
 
 class _Writer:
@@ -65,9 +92,11 @@ class _Writer:
         self.raw = raw
         self.pg = vendor == "postgresql"
 
-    def write(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+    def write(self, table: str, columns: list[str], extra: tuple, rows: list[tuple]) -> None:
         if not rows:
             return
+        if extra:
+            rows = [row + extra for row in rows]
         cols = ", ".join(columns)
         if self.pg:
             with self.raw.cursor() as cur:
@@ -423,16 +452,16 @@ def generate(n_deals: int, *, seed: int = 1, log: Callable[[str], None] = print)
         raw.execute("PRAGMA foreign_keys = OFF")
         raw.execute("PRAGMA cache_size = -1000000")
     writer = _Writer(raw, connection.vendor)
-    deal_cols = _columns(Deal, DEAL_FIELDS)
-    change_cols = _columns(StageChange, CHANGE_FIELDS)
-    task_cols = _columns(Task, TASK_FIELDS)
+    deal_cols, deal_extra = _columns(Deal, DEAL_FIELDS, pg)
+    change_cols, change_extra = _columns(StageChange, CHANGE_FIELDS, pg)
+    task_cols, task_extra = _columns(Task, TASK_FIELDS, pg)
     with transaction.atomic():
         for deals, changes, tasks in _rows(
             rng, n_deals, now.timestamp(), ws.id, pg, (pipelines, specs, companies)
         ):
-            writer.write(Deal._meta.db_table, deal_cols, deals)
-            writer.write(StageChange._meta.db_table, change_cols, changes)
-            writer.write(Task._meta.db_table, task_cols, tasks)
+            writer.write(Deal._meta.db_table, deal_cols, deal_extra, deals)
+            writer.write(StageChange._meta.db_table, change_cols, change_extra, changes)
+            writer.write(Task._meta.db_table, task_cols, task_extra, tasks)
             counts["deals"] += len(deals)
             counts["changes"] += len(changes)
             counts["tasks"] += len(tasks)
