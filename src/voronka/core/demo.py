@@ -148,7 +148,7 @@ MOBILE_CODES = (
 
 PRODUCTS = (
     ("Поставка ноутбуков ({n} шт.)", (5, 40, 1)),
-    ("Серверное оборудование для {city_short}", None),
+    ("Серверное оборудование", None),
     ("Годовой сервисный контракт", None),
     ("Лицензии 1С на {n} мест", (5, 55, 5)),
     ("Внедрение CRM", None),
@@ -771,7 +771,7 @@ class DemoSummary:
             f"deals {c['deals']} (open {c['deals_open']}, won {c['deals_won']}, "
             f"lost {c['deals_lost']}), stage changes {c['stage_changes']}",
             f"tasks {c['tasks']} (open {c['tasks_open']}: overdue {c['tasks_overdue']}, "
-            f"due today {c['tasks_today']}; open deals without a next task "
+            f"due later today {c['tasks_today']}; open deals without a next task "
             f"{c['deals_without_task']})",
             f"communications {c['communications']} (without a comment "
             f"{c['communications_uncommented']})",
@@ -1075,11 +1075,11 @@ class _Builder:
             pct=rng.choice((5, 7, 8, 10, 12, 15, 20)),
         )
 
-    def title(self, company: Company) -> str:
+    def title(self) -> str:
         rng = self.rng
         template, span = rng.choice(PRODUCTS)
         n = rng.randrange(*span) if span else 0
-        return template.format(n=n, city_short=company._short)
+        return template.format(n=n)
 
     def build_deals(self, ws, people, pipelines, companies):
         rng = self.rng
@@ -1103,7 +1103,7 @@ class _Builder:
             path, end = self.walk(spec)
             deal = Deal(
                 workspace=ws,
-                title=self.title(company),
+                title=self.title(),
                 pipeline=pipeline,
                 company=company,
                 contact=contact,
@@ -1254,12 +1254,14 @@ class _Builder:
             if task.due_at >= self.now:
                 task.due_at = self.now - timedelta(minutes=rng.randrange(5, 120))
         elif roll < 0.45 and self.clock.today_start is not None:
-            # Due today: some earlier today (not done yet), some still ahead.
+            # Due today, in working hours: earlier today (not done yet) or still ahead.
             start = max(self.clock.today_start, task.created_at + timedelta(minutes=10))
-            end = max(self.clock.today_end, self.now + timedelta(hours=2))
-            task.due_at = start + timedelta(
-                seconds=int(rng.random() * (end - start).total_seconds())
-            )
+            span = (self.clock.today_end - start).total_seconds()
+            share = rng.random()
+            if span > 0:
+                task.due_at = start + timedelta(seconds=int(share * span))
+            else:
+                task.due_at = self.clock.future(DAY)
         else:
             task.due_at = self.clock.future(rng.uniform(1 * DAY, 12 * DAY))
         if task.due_at < task.created_at:
