@@ -375,9 +375,12 @@ def deal_move(request, deal_id: int):
 
 def _move_json(request, deal, moved, error):
     if error is not None:
-        return JsonResponse(
-            {"ok": False, **error.as_dict()}, status=422, json_dumps_params={"ensure_ascii": False}
-        )
+        body = {"ok": False, **error.as_dict()}
+        if set(error.fields) - {"stage", "loss_reason"}:
+            # The stage wants fields the deal lacks: the deal form is where they are filled.
+            body["fill_url"] = reverse("sales:deal_edit", args=[deal.id])
+            body["fill_label"] = _("Fill in the deal")
+        return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
     user = request.user
     filters = _board_filters(user, request.POST)
     moved = (

@@ -10,10 +10,17 @@
   if (!board) return;
 
   var alertBox = document.getElementById("board-alert");
-  function showAlert(text, kind) {
+  function showAlert(text, link) {
     if (!alertBox) return;
-    alertBox.className = "alert alert-dismissible alert-" + (kind || "danger");
-    alertBox.querySelector("[data-text]").textContent = text;
+    var box = alertBox.querySelector("[data-text]");
+    box.textContent = text;
+    if (link && link.url) {
+      var a = document.createElement("a");
+      a.className = "alert-link ms-1";
+      a.href = link.url;
+      a.textContent = link.label;
+      box.appendChild(a);
+    }
     alertBox.hidden = false;
   }
   function hideAlert() { if (alertBox) alertBox.hidden = true; }
@@ -111,7 +118,10 @@
       return;
     }
     putBack(evt);
-    showAlert((data && data.message) || board.dataset.networkError);
+    showAlert(
+      (data && data.message) || board.dataset.networkError,
+      data && { url: data.fill_url, label: data.fill_label }
+    );
   }
 
   board.querySelectorAll(".board-cards").forEach(function (list) {
