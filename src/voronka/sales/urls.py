@@ -30,4 +30,13 @@ urlpatterns = [
         settings_views.stage_delete,
         name="settings_stage_delete",
     ),
+    # Settings: custom fields, loss reasons, task goals (settings_views.py)
+    path("settings/fields/", settings_views.custom_fields, name="settings_fields"),
+    path(
+        "settings/fields/<int:field_id>/",
+        settings_views.custom_field_edit,
+        name="settings_field_edit",
+    ),
+    path("settings/loss-reasons/", settings_views.loss_reasons, name="settings_loss_reasons"),
+    path("settings/goals/", settings_views.task_goals, name="settings_goals"),
 ]
