@@ -142,6 +142,9 @@ def _check_goal_free(actor, text: str, stage, *, exclude=None) -> None:
 def _check_goal_stage(actor, stage) -> None:
     if stage is not None and stage.workspace_id != actor.workspace_id:
         raise Invalid(_("Not found."), {"stage": _("Not found.")})
+    if stage is not None and stage.kind != "open":
+        message = _("A closed deal has no next step: goals belong to open stages.")
+        raise Invalid(message, {"stage": message})
 
 
 def _renumber_goals(rows, actor) -> None:

@@ -55,6 +55,22 @@ COVERED = {
     ("post", "/api/v1/communications"),
     ("get", "/api/v1/communications/{communication_id}"),
     ("patch", "/api/v1/communications/{communication_id}"),
+    # The head's settings: walked with every role in voronka/sales/tests/test_settings_api.py.
+    ("get", "/api/v1/settings/custom-fields"),
+    ("post", "/api/v1/settings/custom-fields"),
+    ("get", "/api/v1/settings/custom-fields/{field_id}"),
+    ("patch", "/api/v1/settings/custom-fields/{field_id}"),
+    ("get", "/api/v1/settings/stages/{stage_id}/required-fields"),
+    ("put", "/api/v1/settings/stages/{stage_id}/required-fields"),
+    ("get", "/api/v1/settings/pipelines/{pipeline_id}/rules"),
+    ("patch", "/api/v1/settings/pipelines/{pipeline_id}/rules"),
+    ("get", "/api/v1/settings/pipelines/{pipeline_id}/funnel-check"),
+    ("get", "/api/v1/settings/loss-reasons"),
+    ("post", "/api/v1/settings/loss-reasons"),
+    ("patch", "/api/v1/settings/loss-reasons/{reason_id}"),
+    ("get", "/api/v1/settings/task-goals"),
+    ("post", "/api/v1/settings/task-goals"),
+    ("patch", "/api/v1/settings/task-goals/{goal_id}"),
 }
 
 #: The filters of each list that name another record, and the kind of record they name.
