@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("voronka.clients.urls")),
     path("", include("voronka.activities.urls")),
     path("", include("voronka.inbox.urls")),
+    path("", include("voronka.control.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.access import may_write
+from voronka.control.evaluate import after_commit
 from voronka.core.errors import Invalid, NotAllowed
 
 from .models import Task, TaskType
@@ -60,6 +61,7 @@ def do_create_task(
     )
     task._history_user = actor
     task.save()
+    after_commit(actor.workspace_id, tasks=[task.id], deals=[task.deal_id])
     return task
 
 
@@ -67,10 +69,12 @@ def do_create_task(
 def do_update_task(actor, task: Task, **changes) -> Task:
     values = _validate(dict(changes))
     _check(actor, **{k: v for k, v in values.items() if k in ("owner", "deal", "contact")})
+    previous_deal = task.deal_id
     for k, v in values.items():
         setattr(task, k, v)
     task._history_user = actor
     task.save()
+    after_commit(actor.workspace_id, tasks=[task.id], deals=[previous_deal, task.deal_id])
     return task
 
 
@@ -85,6 +89,7 @@ def do_complete_task(actor, task: Task, *, result: str = "", at=None) -> Task:
     locked.result = (result or "").strip()
     locked._history_user = actor
     locked.save()
+    after_commit(actor.workspace_id, tasks=[locked.id], deals=[locked.deal_id])
     return locked
 
 
@@ -94,6 +99,7 @@ def do_reopen_task(actor, task: Task) -> Task:
     task.done_at = None
     task._history_user = actor
     task.save()
+    after_commit(actor.workspace_id, tasks=[task.id], deals=[task.deal_id])
     return task
 
 

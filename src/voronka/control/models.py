@@ -43,7 +43,10 @@ class RuleSettings(models.Model):
         _("working days"), max_length=13, default="0,1,2,3,4", help_text=_("0 = Monday")
     )
     digest_time = models.TimeField(_("daily digest at"), default=time(8, 0))
-    history = HistoricalRecords()
+    #: The workspace's day whose digest went out: claimed by one atomic update, so a digest is
+    #: sent once a day however many workers look. Bookkeeping, not a setting: not in history.
+    digest_sent_on = models.DateField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["digest_sent_on"])
 
     class Meta:
         verbose_name = _("rules of work")

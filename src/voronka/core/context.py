@@ -16,6 +16,8 @@ def navigation(request):
         ("clients:contact_list", _("Contacts")),
         ("activities:task_list", _("Tasks")),
     ]
+    if user.role in ("owner", "head", "senior"):
+        items.insert(1, ("control:screen", _("Control")))
     if user.may_configure:
         items.append(("sales:settings_pipelines", _("Settings")))
     current = request.resolver_match.view_name if request.resolver_match else ""
@@ -30,5 +32,7 @@ def navigation(request):
         )
         if name == "sales:settings_pipelines":  # every settings page lights up "Settings"
             active = ":settings_" in current
+        if name == "control:screen":  # and every control page but its settings, "Control"
+            active = current.startswith("control:") and ":settings_" not in current
         nav.append({"url": url, "label": label, "active": active})
     return {"nav_items": nav}

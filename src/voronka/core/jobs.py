@@ -27,3 +27,13 @@ SCHEDULE = [
     (clear_expired_sessions, {"hour": 3, "minute": 10}),
     (clear_old_sign_in_attempts, {"hour": 3, "minute": 20}),
 ]
+
+# The rules of work (voronka.control): violations every 15 minutes and a full run at night (each
+# also takes the day's snapshot); digests go out at each workspace's own time, checked every 5.
+from voronka.control import jobs as control_jobs  # noqa: E402
+
+SCHEDULE += [
+    (control_jobs.evaluate_rules, {"minute": "*/15"}),
+    (control_jobs.evaluate_rules_nightly, {"hour": 2, "minute": 40}),
+    (control_jobs.send_digests, {"minute": "*/5"}),
+]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.access import may_write
+from voronka.control.evaluate import after_commit
 from voronka.core.errors import Invalid, NotAllowed
 
 from .models import Channel, CommKind, Communication, Direction
@@ -89,6 +90,7 @@ def do_log_communication(
         **values,
     )
     comm.save()
+    after_commit(actor.workspace_id, communications=[comm.id])
     return comm
 
 
@@ -102,4 +104,5 @@ def do_comment_communication(actor, comm: Communication, *, comment: str) -> Com
             _("Write what was discussed and agreed."), {"comment": _("This field is required.")}
         )
     comm.save(update_fields=["comment", "updated_at"])
+    after_commit(actor.workspace_id, communications=[comm.id])
     return comm

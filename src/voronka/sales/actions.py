@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.accounts.access import may_write
+from voronka.control.evaluate import after_commit
 from voronka.core.errors import Invalid, NotAllowed
 
 from . import rules
@@ -156,6 +157,7 @@ def do_update_deal(actor, deal: Deal, **changes) -> Deal:
         setattr(locked, name, value)
     locked._history_user = actor
     locked.save()
+    after_commit(actor.workspace_id, deals=[locked.id])  # a new owner takes its violations
     return locked
 
 
@@ -194,6 +196,7 @@ def do_move_deal(actor, deal: Deal, stage: Stage, *, loss_reason: str = "", at=N
         changed_at=now,
         changed_by=actor,
     )
+    after_commit(actor.workspace_id, deals=[locked.id])
     return locked
 
 

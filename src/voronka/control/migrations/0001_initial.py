@@ -8,129 +8,396 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('activities', '0001_initial'),
-        ('core', '0001_initial'),
-        ('inbox', '0001_initial'),
-        ('sales', '0001_initial'),
+        ("activities", "0001_initial"),
+        ("core", "0001_initial"),
+        ("inbox", "0001_initial"),
+        ("sales", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalRuleSettings',
+            name="HistoricalRuleSettings",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('call_comment_grace_minutes', models.PositiveIntegerField(default=30, verbose_name="grace for a call's comment, minutes")),
-                ('meeting_comment_grace_minutes', models.PositiveIntegerField(default=30, verbose_name="grace for a meeting's comment, minutes")),
-                ('message_comment_grace_minutes', models.PositiveIntegerField(default=30, verbose_name="grace for a conversation's comment, minutes")),
-                ('min_comment_length', models.PositiveIntegerField(default=20, verbose_name='shortest comment that counts')),
-                ('next_contact_gap_days', models.PositiveIntegerField(blank=True, help_text='Empty: the median time a deal of the pipeline spends in the stage.', null=True, verbose_name='longest gap to the next contact, days')),
-                ('reminder_lead_minutes', models.PositiveIntegerField(default=120, verbose_name='remind the client before a meeting, minutes')),
-                ('work_start', models.TimeField(default=datetime.time(9, 0), verbose_name='working day starts')),
-                ('work_end', models.TimeField(default=datetime.time(19, 0), verbose_name='working day ends')),
-                ('work_days', models.CharField(default='0,1,2,3,4', help_text='0 = Monday', max_length=13, verbose_name='working days')),
-                ('digest_time', models.TimeField(default=datetime.time(8, 0), verbose_name='daily digest at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.workspace')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "call_comment_grace_minutes",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="grace for a call's comment, minutes"
+                    ),
+                ),
+                (
+                    "meeting_comment_grace_minutes",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="grace for a meeting's comment, minutes"
+                    ),
+                ),
+                (
+                    "message_comment_grace_minutes",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="grace for a conversation's comment, minutes"
+                    ),
+                ),
+                (
+                    "min_comment_length",
+                    models.PositiveIntegerField(
+                        default=20, verbose_name="shortest comment that counts"
+                    ),
+                ),
+                (
+                    "next_contact_gap_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: the median time a deal of the pipeline spends in the stage.",
+                        null=True,
+                        verbose_name="longest gap to the next contact, days",
+                    ),
+                ),
+                (
+                    "reminder_lead_minutes",
+                    models.PositiveIntegerField(
+                        default=120, verbose_name="remind the client before a meeting, minutes"
+                    ),
+                ),
+                (
+                    "work_start",
+                    models.TimeField(
+                        default=datetime.time(9, 0), verbose_name="working day starts"
+                    ),
+                ),
+                (
+                    "work_end",
+                    models.TimeField(default=datetime.time(19, 0), verbose_name="working day ends"),
+                ),
+                (
+                    "work_days",
+                    models.CharField(
+                        default="0,1,2,3,4",
+                        help_text="0 = Monday",
+                        max_length=13,
+                        verbose_name="working days",
+                    ),
+                ),
+                (
+                    "digest_time",
+                    models.TimeField(default=datetime.time(8, 0), verbose_name="daily digest at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="core.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical rules of work',
-                'verbose_name_plural': 'historical rules of work',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical rules of work",
+                "verbose_name_plural": "historical rules of work",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='RuleSettings',
+            name="RuleSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('call_comment_grace_minutes', models.PositiveIntegerField(default=30, verbose_name="grace for a call's comment, minutes")),
-                ('meeting_comment_grace_minutes', models.PositiveIntegerField(default=30, verbose_name="grace for a meeting's comment, minutes")),
-                ('message_comment_grace_minutes', models.PositiveIntegerField(default=30, verbose_name="grace for a conversation's comment, minutes")),
-                ('min_comment_length', models.PositiveIntegerField(default=20, verbose_name='shortest comment that counts')),
-                ('next_contact_gap_days', models.PositiveIntegerField(blank=True, help_text='Empty: the median time a deal of the pipeline spends in the stage.', null=True, verbose_name='longest gap to the next contact, days')),
-                ('reminder_lead_minutes', models.PositiveIntegerField(default=120, verbose_name='remind the client before a meeting, minutes')),
-                ('work_start', models.TimeField(default=datetime.time(9, 0), verbose_name='working day starts')),
-                ('work_end', models.TimeField(default=datetime.time(19, 0), verbose_name='working day ends')),
-                ('work_days', models.CharField(default='0,1,2,3,4', help_text='0 = Monday', max_length=13, verbose_name='working days')),
-                ('digest_time', models.TimeField(default=datetime.time(8, 0), verbose_name='daily digest at')),
-                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rule_settings', to='core.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "call_comment_grace_minutes",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="grace for a call's comment, minutes"
+                    ),
+                ),
+                (
+                    "meeting_comment_grace_minutes",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="grace for a meeting's comment, minutes"
+                    ),
+                ),
+                (
+                    "message_comment_grace_minutes",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="grace for a conversation's comment, minutes"
+                    ),
+                ),
+                (
+                    "min_comment_length",
+                    models.PositiveIntegerField(
+                        default=20, verbose_name="shortest comment that counts"
+                    ),
+                ),
+                (
+                    "next_contact_gap_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: the median time a deal of the pipeline spends in the stage.",
+                        null=True,
+                        verbose_name="longest gap to the next contact, days",
+                    ),
+                ),
+                (
+                    "reminder_lead_minutes",
+                    models.PositiveIntegerField(
+                        default=120, verbose_name="remind the client before a meeting, minutes"
+                    ),
+                ),
+                (
+                    "work_start",
+                    models.TimeField(
+                        default=datetime.time(9, 0), verbose_name="working day starts"
+                    ),
+                ),
+                (
+                    "work_end",
+                    models.TimeField(default=datetime.time(19, 0), verbose_name="working day ends"),
+                ),
+                (
+                    "work_days",
+                    models.CharField(
+                        default="0,1,2,3,4",
+                        help_text="0 = Monday",
+                        max_length=13,
+                        verbose_name="working days",
+                    ),
+                ),
+                (
+                    "digest_time",
+                    models.TimeField(default=datetime.time(8, 0), verbose_name="daily digest at"),
+                ),
+                (
+                    "workspace",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rule_settings",
+                        to="core.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rules of work',
-                'verbose_name_plural': 'rules of work',
+                "verbose_name": "rules of work",
+                "verbose_name_plural": "rules of work",
             },
         ),
         migrations.CreateModel(
-            name='DailySnapshot',
+            name="DailySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('day', models.DateField(verbose_name='day')),
-                ('kind', models.CharField(max_length=24)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('manager', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("day", models.DateField(verbose_name="day")),
+                ("kind", models.CharField(max_length=24)),
+                ("count", models.PositiveIntegerField(default=0)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'daily snapshot',
-                'verbose_name_plural': 'daily snapshots',
-                'ordering': ['day', 'manager_id', 'kind'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'day', 'manager', 'kind'), name='snapshot_once')],
+                "verbose_name": "daily snapshot",
+                "verbose_name_plural": "daily snapshots",
+                "ordering": ["day", "manager_id", "kind"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "day", "manager", "kind"), name="snapshot_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Snooze',
+            name="Snooze",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('until', models.DateTimeField(verbose_name='until')),
-                ('reason', models.CharField(max_length=255, verbose_name='reason')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snoozes', to='sales.deal')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("until", models.DateTimeField(verbose_name="until")),
+                ("reason", models.CharField(max_length=255, verbose_name="reason")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snoozes",
+                        to="sales.deal",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'snooze',
-                'verbose_name_plural': 'snoozes',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['deal', 'until'], name='snooze_deal_until')],
+                "verbose_name": "snooze",
+                "verbose_name_plural": "snoozes",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["deal", "until"], name="snooze_deal_until")],
             },
         ),
         migrations.CreateModel(
-            name='Violation',
+            name="Violation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('kind', models.CharField(choices=[('no_next_step', 'no_next_step'), ('overdue_task', 'overdue_task'), ('missing_comment', 'missing_comment'), ('stalled', 'stalled'), ('next_contact_gap', 'next_contact_gap')], max_length=24, verbose_name='kind')),
-                ('subject', models.CharField(max_length=40)),
-                ('since', models.DateTimeField(verbose_name='since')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('communication', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='violations', to='inbox.communication')),
-                ('deal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='violations', to='sales.deal')),
-                ('manager', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='violations', to=settings.AUTH_USER_MODEL, verbose_name='manager')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='violations', to='activities.task')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("no_next_step", "no_next_step"),
+                            ("overdue_task", "overdue_task"),
+                            ("missing_comment", "missing_comment"),
+                            ("stalled", "stalled"),
+                            ("next_contact_gap", "next_contact_gap"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=40)),
+                ("since", models.DateTimeField(verbose_name="since")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                (
+                    "communication",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to="inbox.communication",
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to="sales.deal",
+                    ),
+                ),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="manager",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to="activities.task",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'violation',
-                'verbose_name_plural': 'violations',
-                'ordering': ['since', 'id'],
-                'indexes': [models.Index(fields=['workspace', 'resolved_at', 'manager', 'kind'], name='violation_open'), models.Index(fields=['deal', 'resolved_at'], name='violation_deal')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('workspace', 'kind', 'subject'), name='violation_open_once')],
+                "verbose_name": "violation",
+                "verbose_name_plural": "violations",
+                "ordering": ["since", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["workspace", "resolved_at", "manager", "kind"],
+                        name="violation_open",
+                    ),
+                    models.Index(fields=["deal", "resolved_at"], name="violation_deal"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("resolved_at__isnull", True)),
+                        fields=("workspace", "kind", "subject"),
+                        name="violation_open_once",
+                    )
+                ],
             },
         ),
     ]

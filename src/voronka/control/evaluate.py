@@ -1,0 +1,486 @@
+"""Evaluating the rules of work: which deals, tasks and communications break them now.
+
+The facts come from a few queries over indexes — the open deals with their next task's due time
+and their snooze, the overdue tasks, the communications waiting for a comment — and the
+decisions are the pure functions of ``rules.py``. The result is compared with the open
+``Violation`` rows: new ones are inserted in bulk, those that no longer hold are closed
+(``resolved_at``) in bulk, and those whose manager changed are handed over.
+
+``evaluate_workspace`` runs over a whole workspace (the scheduled jobs); ``evaluate_objects``
+over a few deals, tasks and communications: the actions call it through ``after_commit`` once
+their transaction commits, so a violation disappears as soon as the manager fixes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Length, Substr
+from django.utils import timezone
+
+from voronka.accounts.models import User
+from voronka.activities.models import Task
+from voronka.core.models import Workspace
+from voronka.inbox.models import CommKind, Communication
+from voronka.sales.models import Deal, Stage, StageChange, StageKind
+
+from .models import DailySnapshot, RuleSettings, Snooze, Violation
+from .rules import (
+    DealFacts,
+    ViolationKind,
+    comment_counts,
+    comment_is_due,
+    deal_violations,
+    typical_days,
+)
+
+log = logging.getLogger("voronka.control")
+
+#: The kinds a deal carries (subject "deal:<id>").
+DEAL_KINDS = (ViolationKind.NO_NEXT_STEP, ViolationKind.STALLED, ViolationKind.NEXT_CONTACT_GAP)
+#: The communications that need a comment, and the setting holding each one's grace period.
+COMMENTED = {
+    CommKind.CALL: "call_comment_grace_minutes",
+    CommKind.MEETING: "meeting_comment_grace_minutes",
+    CommKind.MESSAGE: "message_comment_grace_minutes",
+}
+#: How far back a scheduled run looks for communications left without a comment. Older ones
+#: already flagged stay flagged (they are checked again by id) until the comment is written.
+FULL_COMMENT_WINDOW = timedelta(days=30)
+QUICK_COMMENT_WINDOW = timedelta(days=2)
+#: The typical stay in a stage is the median of this many of its latest finished stays.
+TYPICAL_SAMPLE = 1000
+#: Rows written per statement (and per transaction: SQLite's writers wait for each other).
+BATCH = 2000
+#: Ids per ``IN (...)`` list, well below SQLite's limit on a statement's parameters.
+ID_CHUNK = 5000
+
+
+def subject_of(kind: str, obj_id: int) -> str:
+    if kind == ViolationKind.OVERDUE_TASK:
+        return f"task:{obj_id}"
+    if kind == ViolationKind.MISSING_COMMENT:
+        return f"communication:{obj_id}"
+    return f"deal:{obj_id}"
+
+
+@dataclass(frozen=True)
+class Found:
+    """A rule broken now, as the evaluation found it."""
+
+    kind: str
+    subject: str
+    manager_id: int
+    since: datetime
+    deal_id: int | None = None
+    task_id: int | None = None
+    communication_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What one evaluation changed, and how long it took."""
+
+    opened: int = 0
+    resolved: int = 0
+    handed_over: int = 0
+    still_open: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (
+            f"opened {self.opened}, resolved {self.resolved}, handed over {self.handed_over}, "
+            f"open {self.still_open} ({self.seconds:.2f} s)"
+        )
+
+
+@dataclass(frozen=True)
+class StageRow:
+    pipeline_id: int
+    kind: str
+    normal_days: int | None
+
+
+class Context:
+    """The settings and the stages of a workspace, read once per evaluation."""
+
+    def __init__(self, workspace_id: int, now: datetime):
+        self.workspace_id = workspace_id
+        self.now = now
+        self.settings = RuleSettings.for_workspace(workspace_id)
+        self.stages = {
+            sid: StageRow(pid, kind, days)
+            for sid, pid, kind, days in Stage.objects.filter(workspace_id=workspace_id).values_list(
+                "id", "pipeline_id", "kind", "normal_days"
+            )
+        }
+        self.open_stage_ids = sorted(
+            sid for sid, s in self.stages.items() if s.kind == StageKind.OPEN
+        )
+        self.grace = {
+            kind: timedelta(minutes=getattr(self.settings, name))
+            for kind, name in COMMENTED.items()
+        }
+        self._typical: dict[int, float | None] = {}
+
+    def allowed_gap_days(self, stage_id: int) -> float | None:
+        """How far ahead a deal's next task may be: the head's setting, or the typical stay."""
+        if self.settings.next_contact_gap_days is not None:
+            return float(self.settings.next_contact_gap_days)
+        if stage_id not in self._typical:
+            self._typical[stage_id] = typical_stay_days(stage_id)
+        return self._typical[stage_id]
+
+
+def typical_stay_days(stage_id: int, sample: int = TYPICAL_SAMPLE) -> float | None:
+    """The median days a deal spent in the stage, over its latest finished stays.
+
+    A finished stay ends with a change *from* the stage; it began with the deal's latest change
+    *to* the stage before that. The sample keeps the query to an index range however long the
+    history is, and follows how the funnel works lately.
+    """
+    entered = (
+        StageChange.objects.filter(
+            deal_id=OuterRef("deal_id"),
+            to_stage_id=stage_id,
+            changed_at__lte=OuterRef("changed_at"),
+        )
+        .order_by("-changed_at")
+        .values("changed_at")[:1]
+    )
+    rows = (
+        StageChange.objects.filter(from_stage_id=stage_id)
+        .order_by("-id")
+        .annotate(entered_at=Subquery(entered))
+        .values_list("changed_at", "entered_at")[:sample]
+    )
+    return typical_days(
+        (left - came) / timedelta(days=1) for left, came in rows if came is not None
+    )
+
+
+# -- Facts -> findings ---------------------------------------------------------------------------
+
+
+def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _deal_findings(ctx: Context, deal_ids: list[int] | None) -> Iterator[Found]:
+    """No next step, stalled, next contact too far: one query over the open deals."""
+    if not ctx.open_stage_ids:
+        return
+    now = ctx.now
+    next_due = (
+        Task.objects.filter(deal_id=OuterRef("pk"), done_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    snoozed = (
+        Snooze.objects.filter(deal_id=OuterRef("pk"), ended_at__isnull=True, until__gt=now)
+        .order_by("-until")
+        .values("until")[:1]
+    )
+    base = Deal.objects.filter(workspace_id=ctx.workspace_id, stage_id__in=ctx.open_stage_ids)
+    batches = [base] if deal_ids is None else [base.filter(id__in=c) for c in _chunks(deal_ids)]
+    for qs in batches:
+        rows = (
+            qs.annotate(next_due=Subquery(next_due), snoozed_until=Subquery(snoozed))
+            .order_by()
+            .values_list(
+                "id", "owner_id", "stage_id", "stage_entered_at", "next_due", "snoozed_until"
+            )
+        )
+        for deal_id, owner_id, stage_id, entered, due, snoozed_until in rows.iterator(5000):
+            stage = ctx.stages.get(stage_id)
+            if stage is None:  # a stage made after the evaluation began: the next run sees it
+                continue
+            # The allowed gap matters only for a task ahead of now on a deal not snoozed.
+            gap = None
+            if due is not None and due > now and snoozed_until is None:
+                gap = ctx.allowed_gap_days(stage_id)
+            facts = DealFacts(entered, stage.normal_days, due, gap, snoozed_until)
+            for kind in deal_violations(facts, now):
+                if kind == ViolationKind.STALLED:
+                    since = entered + timedelta(days=stage.normal_days)
+                else:
+                    since = now
+                yield Found(kind, f"deal:{deal_id}", owner_id, since, deal_id=deal_id)
+
+
+def _task_findings(ctx: Context, task_ids: list[int] | None, owner_ids) -> Iterator[Found]:
+    """Every open task due before now, for its owner."""
+    base = Task.objects.filter(workspace_id=ctx.workspace_id, done_at__isnull=True)
+    if task_ids is None:
+        # Naming the owners lets the databases seek the (workspace, owner, done, due) index.
+        batches = [base.filter(owner_id__in=owner_ids, due_at__lt=ctx.now)]
+    else:
+        batches = [base.filter(id__in=c, due_at__lt=ctx.now) for c in _chunks(task_ids)]
+    for qs in batches:
+        for task_id, owner_id, deal_id, due in (
+            qs.order_by().values_list("id", "owner_id", "deal_id", "due_at").iterator(5000)
+        ):
+            yield Found(
+                ViolationKind.OVERDUE_TASK,
+                f"task:{task_id}",
+                owner_id,
+                due,
+                deal_id=deal_id,
+                task_id=task_id,
+            )
+
+
+def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
+    """Calls, meetings and conversations whose grace period passed without a real comment.
+
+    Only the first characters of each comment travel: enough to tell whether it counts. A
+    comment whose beginning is nothing but blanks is read whole.
+    """
+    minimum = ctx.settings.min_comment_length
+    prefix = max(64, 3 * minimum)
+    seen: set[int] = set()
+    unsure: dict[int, Found] = {}
+    for qs in querysets:
+        rows = (
+            qs.filter(kind__in=list(COMMENTED), author_id__isnull=False)
+            .annotate(head=Substr("comment", 1, prefix), length=Length("comment"))
+            .order_by()
+            .values_list(
+                "id",
+                "author_id",
+                "deal_id",
+                "kind",
+                "occurred_at",
+                "duration_seconds",
+                "head",
+                "length",
+            )
+        )
+        for cid, author_id, deal_id, kind, at, seconds, head, length in rows.iterator(5000):
+            if cid in seen:
+                continue
+            seen.add(cid)
+            ended = at + timedelta(seconds=seconds or 0)
+            if not comment_is_due(ended, ctx.grace[kind], ctx.now):
+                continue
+            if comment_counts(head, minimum):
+                continue
+            found = Found(
+                ViolationKind.MISSING_COMMENT,
+                f"communication:{cid}",
+                author_id,
+                ended + ctx.grace[kind],
+                deal_id=deal_id,
+                communication_id=cid,
+            )
+            if (length or 0) > len(head or ""):
+                unsure[cid] = found
+            else:
+                yield found
+    for chunk in _chunks(unsure):
+        for cid, comment in Communication.objects.filter(id__in=chunk).values_list("id", "comment"):
+            if not comment_counts(comment, minimum):
+                yield unsure[cid]
+
+
+# -- Findings -> rows ----------------------------------------------------------------------------
+
+
+def _apply(ctx: Context, found: dict[tuple[str, str], Found], existing_qs, outcome: Outcome):
+    """Insert what is new, close what no longer holds, hand over what changed hands."""
+    now = ctx.now
+    existing = {
+        (kind, subject): (vid, manager_id, deal_id)
+        for vid, kind, subject, manager_id, deal_id in existing_qs.values_list(
+            "id", "kind", "subject", "manager_id", "deal_id"
+        ).iterator(5000)
+    }
+    new = [
+        Violation(
+            workspace_id=ctx.workspace_id,
+            kind=f.kind,
+            subject=f.subject,
+            manager_id=f.manager_id,
+            deal_id=f.deal_id,
+            task_id=f.task_id,
+            communication_id=f.communication_id,
+            since=min(f.since, now),
+        )
+        for key, f in found.items()
+        if key not in existing
+    ]
+    gone = [vid for key, (vid, _m, _d) in existing.items() if key not in found]
+    moved = [
+        Violation(id=vid, manager_id=found[key].manager_id, deal_id=found[key].deal_id)
+        for key, (vid, manager_id, deal_id) in existing.items()
+        if key in found and (found[key].manager_id, found[key].deal_id) != (manager_id, deal_id)
+    ]
+    for i in range(0, len(new), BATCH):
+        with transaction.atomic():
+            # A concurrent evaluation may have opened the same one: the unique open row stands.
+            Violation.objects.bulk_create(new[i : i + BATCH], ignore_conflicts=True)
+    for chunk in _chunks(gone, BATCH):
+        with transaction.atomic():
+            Violation.objects.filter(id__in=chunk, resolved_at__isnull=True).update(
+                resolved_at=now, updated_at=now
+            )
+    for i in range(0, len(moved), BATCH):
+        part = moved[i : i + BATCH]
+        for v in part:
+            v.updated_at = now
+        with transaction.atomic():
+            Violation.objects.bulk_update(part, ["manager", "deal", "updated_at"])
+    outcome.opened += len(new)
+    outcome.resolved += len(gone)
+    outcome.handed_over += len(moved)
+    outcome.still_open += len(found)
+
+
+def _collect(found: dict, items: Iterable[Found]) -> None:
+    for f in items:
+        found[(f.kind, f.subject)] = f
+
+
+def evaluate_workspace(
+    workspace_id: int, *, now: datetime | None = None, full: bool = True
+) -> Outcome:
+    """Evaluate every rule over a whole workspace and bring its open violations up to date.
+
+    ``full`` looks 30 days back for communications without a comment (the nightly run); a
+    quick run looks two days back. Violations flagged earlier are checked again either way.
+    """
+    started = time.monotonic()
+    ctx = Context(workspace_id, now or timezone.now())
+    outcome = Outcome()
+    open_rows = Violation.objects.filter(workspace_id=workspace_id, resolved_at__isnull=True)
+    user_ids = list(User.objects.filter(workspace_id=workspace_id).values_list("id", flat=True))
+
+    def timed(name, fn):
+        t = time.monotonic()
+        result = fn()
+        outcome.timings[name] = round(time.monotonic() - t, 3)
+        return result
+
+    found: dict[tuple[str, str], Found] = {}
+    timed("deals", lambda: _collect(found, _deal_findings(ctx, None)))
+    timed("tasks", lambda: _collect(found, _task_findings(ctx, None, user_ids)))
+    window = FULL_COMMENT_WINDOW if full else QUICK_COMMENT_WINDOW
+    shortest = min(ctx.grace.values())
+    comms = Communication.objects.filter(workspace_id=workspace_id)
+    recent = comms.filter(
+        author_id__in=user_ids,
+        occurred_at__gte=ctx.now - window,
+        occurred_at__lte=ctx.now - shortest,
+    )
+    flagged = comms.filter(
+        id__in=open_rows.filter(kind=ViolationKind.MISSING_COMMENT).values("communication_id")
+    )
+    timed("communications", lambda: _collect(found, _comment_findings(ctx, [recent, flagged])))
+    timed("write", lambda: _apply(ctx, found, open_rows, outcome))
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def evaluate_objects(
+    workspace_id: int,
+    *,
+    deals: Iterable[int] = (),
+    tasks: Iterable[int] = (),
+    communications: Iterable[int] = (),
+    now: datetime | None = None,
+) -> Outcome:
+    """Evaluate the rules for a few deals, tasks and communications only."""
+    started = time.monotonic()
+    deal_ids = sorted({d for d in deals if d})
+    task_ids = sorted({t for t in tasks if t})
+    comm_ids = sorted({c for c in communications if c})
+    outcome = Outcome()
+    if not (deal_ids or task_ids or comm_ids):
+        return outcome
+    ctx = Context(workspace_id, now or timezone.now())
+    found: dict[tuple[str, str], Found] = {}
+    open_rows = Violation.objects.filter(workspace_id=workspace_id, resolved_at__isnull=True)
+    scopes = []
+    if deal_ids:
+        _collect(found, _deal_findings(ctx, deal_ids))
+        scopes.append(("deal", DEAL_KINDS, deal_ids))
+    if task_ids:
+        _collect(found, _task_findings(ctx, task_ids, None))
+        scopes.append(("task", (ViolationKind.OVERDUE_TASK,), task_ids))
+    if comm_ids:
+        comms = Communication.objects.filter(workspace_id=workspace_id)
+        _collect(found, _comment_findings(ctx, [comms.filter(id__in=c) for c in _chunks(comm_ids)]))
+        scopes.append(("communication", (ViolationKind.MISSING_COMMENT,), comm_ids))
+    for name, kinds, ids in scopes:
+        for chunk in _chunks(ids):
+            wanted = set(chunk)
+            subset = {k: f for k, f in found.items() if k[0] in kinds and _id_of(k[1]) in wanted}
+            existing = open_rows.filter(kind__in=list(kinds), **{f"{name}_id__in": chunk})
+            _apply(ctx, subset, existing, outcome)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _id_of(subject: str) -> int:
+    return int(subject.rsplit(":", 1)[1])
+
+
+def after_commit(
+    workspace_id: int,
+    *,
+    deals: Iterable[int | None] = (),
+    tasks: Iterable[int | None] = (),
+    communications: Iterable[int | None] = (),
+) -> None:
+    """Re-evaluate these objects once the current transaction commits (the actions call this).
+
+    A failure here is logged and never undoes the change the person made.
+    """
+    deals, tasks, communications = list(deals), list(tasks), list(communications)
+
+    def run():
+        try:
+            evaluate_objects(workspace_id, deals=deals, tasks=tasks, communications=communications)
+        except Exception:
+            log.exception("re-evaluating the rules failed (workspace %s)", workspace_id)
+
+    transaction.on_commit(run)
+
+
+# -- Daily snapshots -----------------------------------------------------------------------------
+
+
+def local_today(workspace: Workspace, now: datetime | None = None):
+    return (now or timezone.now()).astimezone(ZoneInfo(workspace.timezone)).date()
+
+
+def take_snapshot(workspace: Workspace, *, now: datetime | None = None) -> int:
+    """Store today's open violations per manager and kind (the trend reads these).
+
+    Taken after every scheduled evaluation, so a day's snapshot ends as the day ended.
+    """
+    day = local_today(workspace, now)
+    counts = (
+        Violation.objects.filter(workspace_id=workspace.id, resolved_at__isnull=True)
+        .values_list("manager_id", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = [
+        DailySnapshot(workspace_id=workspace.id, day=day, manager_id=m, kind=k, count=n)
+        for m, k, n in counts
+    ]
+    with transaction.atomic():
+        DailySnapshot.objects.filter(workspace_id=workspace.id, day=day).delete()
+        DailySnapshot.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)

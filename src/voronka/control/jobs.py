@@ -1,0 +1,57 @@
+"""The rules' scheduled work: evaluation every few minutes, the nightly full run, the digests.
+
+The schedule itself is in ``voronka.core.jobs.SCHEDULE``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django_tasks import task
+
+from voronka.core.models import Workspace
+
+from .digest import send_due_digests
+from .evaluate import evaluate_workspace, take_snapshot
+
+log = logging.getLogger("voronka.control")
+
+
+def _evaluate_all(*, full: bool) -> None:
+    for workspace in Workspace.objects.order_by("id"):
+        try:
+            outcome = evaluate_workspace(workspace.id, full=full)
+            take_snapshot(workspace)
+        except Exception:
+            log.exception("evaluating the rules of workspace %s failed", workspace.id)
+            continue
+        log.info("rules of workspace %s: %s", workspace.id, outcome)
+
+
+@task()
+def evaluate_rules() -> None:
+    """Every few minutes: the violations of every workspace, and today's snapshot of them."""
+    _evaluate_all(full=False)
+
+
+@task()
+def evaluate_rules_nightly() -> None:
+    """Once a night: the same, looking a month back for communications without a comment."""
+    _evaluate_all(full=True)
+
+
+@task()
+def evaluate_workspace_rules(workspace_id: int) -> None:
+    """One workspace at once, e.g. after the head changed its rules."""
+    workspace = Workspace.objects.filter(id=workspace_id).first()
+    if workspace is not None:
+        evaluate_workspace(workspace.id, full=True)
+        take_snapshot(workspace)
+
+
+@task()
+def send_digests() -> None:
+    """Send the daily digests of the workspaces whose digest time has come today."""
+    sent = send_due_digests()
+    if sent:
+        log.info("sent %s digest emails", sent)
