@@ -174,7 +174,11 @@ def task_create(request):
 @login_required
 def task_edit(request, task_id: int):
     user = request.user
-    task = access_task(user, task_id, for_update=True)
+    task = access_task(user, task_id)
+    if not may_write(user):
+        # The task is visible, so not a 404: the person is told their role only reads it.
+        ctx = {"task": task, "read_only": True, "back": _back(request, deal=task.deal)}
+        return render(request, "activities/task_form.html", ctx, status=403)
     form = TaskForm(user, request.POST if request.method == "POST" else None, task=task)
     if request.method == "POST" and form.is_valid():
         try:

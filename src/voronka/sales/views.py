@@ -585,7 +585,12 @@ def deal_create(request):
 @login_required
 def deal_edit(request, deal_id: int):
     user = request.user
-    deal = access_deal(user, deal_id, for_update=True)
+    deal = access_deal(user, deal_id)
+    if not may_write(user):
+        # The deal is visible, so not a 404: the person is told their role only reads it.
+        return render(
+            request, "sales/deal_form.html", {"deal": deal, "read_only": True}, status=403
+        )
     form = DealForm(user, request.POST or None, instance=deal)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}

@@ -465,10 +465,19 @@ def test_editing_a_deal_records_only_what_changed(client, org):
 
 
 def test_the_quality_controller_cannot_create_or_edit(client, org):
-    deal = make_deal(org.manager1, org.pipeline)
+    deal = make_deal(org.manager1, org.pipeline, title="Как было")
     signed_in(client, org.qc)
     assert client.get(reverse("sales:deal_create")).status_code == 404
-    assert client.get(deal_url(deal, "sales:deal_edit")).status_code == 404
+    # The deal is visible to them: its edit page says they may only read it.
+    page = client.get(deal_url(deal, "sales:deal_edit"))
+    assert page.status_code == 403 and deal_url(deal) in titles_on(page)
+    posted = client.post(
+        deal_url(deal, "sales:deal_edit"),
+        {"title": "Иначе", "owner": org.manager1.id, "currency": "RUB"},
+    )
+    assert posted.status_code == 403
+    deal.refresh_from_db()
+    assert deal.title == "Как было"
 
 
 # --- the deal page --------------------------------------------------------------------------
