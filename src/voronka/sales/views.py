@@ -43,7 +43,7 @@ from . import rules
 from .access import access_deal, access_stage, visible_deals, visible_pipelines, visible_stages
 from .actions import do_create_deal, do_move_deal, do_update_deal
 from .forms import SORTS, DealFilterForm, DealForm, MoveForm, visible_teams
-from .models import Deal, StageKind
+from .models import Deal, LossReason, StageKind
 from .templatetags.sales_format import format_money
 from .timeline import deal_timeline
 
@@ -235,6 +235,16 @@ def _board_pipeline(request, pipelines):
     return pipelines[0] if pipelines else None
 
 
+def _loss_reasons(user) -> list[str]:
+    """The head's list of loss reasons, offered when a deal is marked lost (workspace settings,
+    the same for everyone in the workspace)."""
+    return list(
+        LossReason.objects.filter(workspace_id=user.workspace_id, is_archived=False)
+        .order_by("position", "id")
+        .values_list("name", flat=True)
+    )
+
+
 def _currency(user) -> str:
     return user.workspace.currency if user.workspace_id else ""
 
@@ -285,6 +295,7 @@ def board(request):
             "writable": may_write(user),
             "recent_days": RECENT_CLOSED_DAYS,
             "may_create": may_write(user) and bool(owners),
+            "loss_reasons": _loss_reasons(user) if may_write(user) else [],
         },
     )
 
@@ -635,6 +646,7 @@ def _stage_panel_context(user, deal) -> dict:
         "lost_stages": [s for s in stages if s.kind == StageKind.LOST],
         "days_in_stage": rules.days_in_stage(deal.stage_entered_at, now),
         "writable": may_write(user),
+        "loss_reasons": _loss_reasons(user) if may_write(user) else [],
     }
 
 

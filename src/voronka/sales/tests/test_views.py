@@ -11,7 +11,12 @@ from django.utils import timezone, translation
 from voronka.activities.actions import do_complete_task, do_create_task
 from voronka.clients.models import Company, Contact
 from voronka.inbox.actions import do_log_communication
-from voronka.sales.actions import do_move_deal, do_update_deal
+from voronka.sales.actions import (
+    do_create_loss_reason,
+    do_move_deal,
+    do_update_deal,
+    do_update_loss_reason,
+)
 from voronka.sales.models import Deal, StageChange
 from voronka.testing.factories import make_deal, make_pipeline
 
@@ -277,6 +282,18 @@ def test_losing_with_a_reason_moves_and_keeps_the_reason(client, org):
     assert move(client, deal, org.stage("Проиграно"), loss_reason="Дорого").status_code == 200
     deal.refresh_from_db()
     assert (deal.stage.name, deal.loss_reason) == ("Проиграно", "Дорого")
+
+
+def test_marking_lost_offers_the_heads_loss_reasons(client, org):
+    do_create_loss_reason(org.head, name="Дорого")
+    old = do_create_loss_reason(org.head, name="Устаревшая причина")
+    do_update_loss_reason(org.head, old, is_archived=True)
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    assert client.get(BOARD).context["loss_reasons"] == ["Дорого"]
+    page = titles_on(client.get(deal_url(deal)))
+    assert "<option>Дорого</option>" in page and "Устаревшая причина" not in page
+    assert move(client, deal, org.stage("Проиграно"), loss_reason="Дорого").status_code == 200
 
 
 def test_a_stage_of_another_pipeline_is_refused(client, org):

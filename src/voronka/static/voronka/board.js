@@ -51,7 +51,7 @@
         resolve(answer === null ? null : answer.trim());
         return;
       }
-      var field = dialog.querySelector("textarea");
+      var field = dialog.querySelector("[data-reason]");
       field.value = "";
       dialog.querySelector("[data-deal-title]").textContent = title;
       dialog.returnValue = "";
