@@ -16,6 +16,7 @@ from voronka.accounts.access import may_write
 from voronka.accounts.models import User
 from voronka.clients.access import visible_contacts
 from voronka.clients.forms import UserChoiceField, owner_filter_choices
+from voronka.control.comments import waiting_for_comment
 from voronka.core.forms import StyledForm
 from voronka.core.listing import capped_count, paginate
 from voronka.sales.access import visible_deals
@@ -64,7 +65,8 @@ def _section(qs, limit: int = SECTION_LIMIT) -> dict:
 
 @login_required
 def my_day(request):
-    """The signed-in person's day: overdue, today, deals without a next step, tomorrow."""
+    """The signed-in person's day: communications waiting for a comment, overdue, today, deals
+    without a next step, tomorrow."""
     user = request.user
     now = timezone.now()
     today, tomorrow, day_after = day_bounds(now, timezone.get_current_timezone())
@@ -89,16 +91,18 @@ def my_day(request):
     )
     for deal in no_next_step["rows"]:
         deal.days_in_stage = days_in_stage(deal.stage_entered_at, now)
+    waiting = waiting_for_comment(user, now)
     tasks = [
         *overdue["rows"],
         *due_today["rows"],
         *due_tomorrow["rows"],
         *done_today["rows"],
     ]
-    linkable_deals, linkable_contacts = _linkable(user, tasks)
+    linkable_deals, linkable_contacts = _linkable(user, [*tasks, *waiting["rows"]])
     context = {
         "now": now,
         "today": today,
+        "waiting": waiting,
         "overdue": overdue,
         "due_today": due_today,
         "due_tomorrow": due_tomorrow,

@@ -139,7 +139,7 @@ class RuleSettingsForm(StyledForm, forms.Form):
     work_start = forms.TimeField(
         label=_("Working day starts at"),
         widget=forms.TimeInput(attrs=TIME_WIDGET, format="%H:%M"),
-        help_text=_("In the workspace's time zone."),
+        help_text=_("The hours when it is decent to contact a client."),
     )
     work_end = forms.TimeField(
         label=_("Working day ends at"),

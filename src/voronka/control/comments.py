@@ -1,0 +1,58 @@
+"""The communications waiting for their author's comment: the first section of My day."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length
+
+from voronka.core.listing import capped_count
+from voronka.inbox.access import visible_communications
+
+from .evaluate import COMMENTED, FULL_COMMENT_WINDOW
+from .models import RuleSettings, Violation
+from .rules import ViolationKind, comment_counts
+
+SECTION_LIMIT = 50
+COUNT_CAP = 999
+
+
+def waiting_for_comment(user, now: datetime, *, limit: int = SECTION_LIMIT) -> dict:
+    """The person's own calls, meetings and conversations without a comment that counts, newest
+    first: those of the last month with a short comment, and any older one still flagged.
+
+    Each row carries ``comment_due_at`` (the end of its grace period), ``comment_late`` and
+    ``comment_short`` (a comment is there but shorter than the rules ask).
+    """
+    rules = RuleSettings.for_workspace(user.workspace_id)
+    minimum = rules.min_comment_length
+    flagged = Violation.objects.filter(
+        workspace_id=user.workspace_id,
+        resolved_at__isnull=True,
+        kind=ViolationKind.MISSING_COMMENT,
+        communication_id=OuterRef("pk"),
+    )
+    qs = (
+        visible_communications(user)
+        .filter(author_id=user.id, kind__in=list(COMMENTED))
+        .annotate(comment_length=Length("comment"))
+        .filter(
+            Q(occurred_at__gte=now - FULL_COMMENT_WINDOW, comment_length__lt=minimum)
+            | Q(Exists(flagged))
+        )
+        .select_related("deal", "contact")
+        .order_by("-occurred_at", "-id")
+    )
+    count, capped = capped_count(qs, COUNT_CAP)
+    rows = []
+    for comm in qs[:limit]:
+        if comment_counts(comm.comment, minimum):
+            continue  # flagged a moment ago and commented since: the next evaluation clears it
+        grace = timedelta(minutes=getattr(rules, COMMENTED[comm.kind]))
+        comm.comment_due_at = comm.occurred_at + timedelta(seconds=comm.duration_seconds or 0)
+        comm.comment_due_at += grace
+        comm.comment_late = comm.comment_due_at <= now
+        comm.comment_short = bool(comm.comment.strip())
+        rows.append(comm)
+    return {"rows": rows, "count": count, "capped": capped, "min_length": minimum}
