@@ -31,6 +31,18 @@ def visible_teams(user):
     return qs.none()
 
 
+def team_member_ids(team) -> set[int]:
+    """The people whose deals are the team's: its members and its lead."""
+    ids = set(
+        User.objects.filter(workspace_id=team.workspace_id, team_id=team.id).values_list(
+            "id", flat=True
+        )
+    )
+    if team.lead_id:
+        ids.add(team.lead_id)
+    return ids
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return str(obj)

@@ -2,8 +2,9 @@
 
 The board stays fast on millions of deals: each column is one indexed query for its first
 page (``(workspace, stage, stage_entered_at)``, or the owner index when filtered by people),
-the totals are one aggregate grouped by stage, and the next tasks of the visible cards come in
-one query. Won and lost columns show only recently closed deals.
+the totals are aggregates grouped by stage (one for the open stages, one for the closed), and the
+next tasks of the visible cards come in one query. Won and lost columns show only recently
+closed deals.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from voronka.inbox.forms import CommunicationForm
 from . import rules
 from .access import access_deal, access_stage, visible_deals, visible_pipelines, visible_stages
 from .actions import do_create_deal, do_move_deal, do_update_deal
-from .forms import SORTS, DealFilterForm, DealForm, MoveForm, visible_teams
+from .forms import SORTS, DealFilterForm, DealForm, MoveForm, team_member_ids, visible_teams
 from .models import Deal, LossReason, StageKind
 from .templatetags.sales_format import format_money
 from .timeline import deal_timeline
@@ -129,13 +130,7 @@ def _board_filters(user, params) -> BoardFilters:
     if filters.owner is not None:
         ids = {filters.owner.id}
     if filters.team is not None:
-        members = set(
-            User.objects.filter(
-                workspace_id=user.workspace_id, team_id=filters.team.id
-            ).values_list("id", flat=True)
-        )
-        if filters.team.lead_id:
-            members.add(filters.team.lead_id)
+        members = team_member_ids(filters.team)
         ids = members if ids is None else ids & members
     filters.owner_ids = None if ids is None else frozenset(ids)
     return filters
@@ -512,11 +507,7 @@ def deal_list(request):
     if data.get("owner"):
         qs = qs.filter(owner_id=data["owner"].id)
     if data.get("team"):
-        team = data["team"]
-        members = set(team.members.values_list("id", flat=True))
-        if team.lead_id:
-            members.add(team.lead_id)
-        qs = qs.filter(owner_id__in=members)
+        qs = qs.filter(owner_id__in=team_member_ids(data["team"]))
     sort = data.get("sort") or "-stage_date"
     desc = sort.startswith("-")
     order = [("-" if desc else "") + f for f in SORTS[sort.lstrip("-")]]
