@@ -131,6 +131,20 @@ def screen(request):
             {"name": str(LABELS[k]), "color": COLOURS[k], "data": history.series[k]} for k in KINDS
         ],
     }
+    # The drill-down's links, made here once rather than by a {% url %} in every cell.
+    drill = reverse("control:violations") + "?"
+    prefix = _query(request, "kind", "manager")
+    if prefix:
+        drill += prefix + "&"
+    rows = [
+        {
+            "person": r.person,
+            "total": r.total,
+            "href": f"{drill}manager={r.person.id}",
+            "cells": [(k, n, f"{drill}manager={r.person.id}&kind={k}") for k, n in r.cells],
+        }
+        for r in table.rows
+    ]
     snoozes = visible_snoozes(user).filter(ended_at__isnull=True, until__gt=timezone.now())
     if managers is not None:
         snoozes = snoozes.filter(deal__owner_id__in=managers)
@@ -140,7 +154,8 @@ def screen(request):
         "control/screen.html",
         {
             "form": form,
-            "filter_query": _query(request, "kind", "manager"),
+            "drill": drill,
+            "rows": rows,
             "kinds": [{"value": k.value, "short": SHORT[k], "label": LABELS[k]} for k in KINDS],
             "cards": cards,
             "matrix": table,
