@@ -179,7 +179,10 @@ def pipeline_detail(request, pipeline_id: int):
             return redirect("sales:settings_pipeline", pipeline.id)
     except DomainError as exc:
         target = {"stage": stage_form, "rules": rules_form}.get(which, pipeline_form)
-        exc.add_to_form(target)
+        if target.is_bound:
+            exc.add_to_form(target)
+        else:  # archiving or restoring: no form to put the refusal on
+            messages.error(request, str(exc))
     return render(
         request,
         "sales/settings/pipeline.html",
