@@ -131,7 +131,8 @@ def clean_value(spec: FieldSpec, raw):
             if number < 0:
                 raise BadValue("negative")
             return str(number.quantize(Decimal("0.01")))
-        return str(number.normalize()) if number == number.to_integral() else str(number)
+        # Plain notation: 40 stays "40", never "4E+1".
+        return format(number.normalize(), "f")
     if t == FieldType.DATE:
         if isinstance(raw, date):
             return raw.isoformat()
@@ -291,7 +292,7 @@ def deal_violations(facts: DealFacts, now: datetime) -> list[ViolationKind]:
 # -- The funnel checks itself --------------------------------------------------------------------
 
 _PARKING = re.compile(
-    r"отлож|подума|размышл|условн\w*\s+отказ|на\s+паузе|пауза|заморож|"
+    r"отлож|подума|думает|размышл|условн\w*\s+отказ|на\s+паузе|пауза|заморож|"
     r"postpon|thinking|on\s+hold|paused|conditional\s+refus|frozen|later",
     re.IGNORECASE,
 )

@@ -110,6 +110,8 @@ def test_going_back_and_reopening_are_refused_when_forbidden_but_closing_never_i
     [
         (FieldSpec("n", FieldType.NUMBER), "1 500,5", "1500.5"),
         (FieldSpec("n", FieldType.NUMBER), "42", "42"),
+        (FieldSpec("n", FieldType.NUMBER), "40", "40"),
+        (FieldSpec("n", FieldType.NUMBER), "1e3", "1000"),
         (FieldSpec("m", FieldType.MONEY), "99,9", "99.90"),
         (FieldSpec("d", FieldType.DATE), "2026-11-25", "2026-11-25"),
         (FieldSpec("c", FieldType.CHOICE, ("А", "Б")), "Б", "Б"),
@@ -263,7 +265,7 @@ def test_parking_stages_and_stages_without_a_duration_are_named():
     )
     found = funnel_findings(stages, loss_reason_count=3)
     parking = {f.stage_ids[0] for f in found if f.code is FunnelWarning.PARKING_STAGE}
-    assert parking == {2, 4}
+    assert parking == {2, 3, 4}
     assert [f.stage_ids for f in found if f.code is FunnelWarning.NO_NORMAL_DURATION] == [(3,)]
 
 
