@@ -1359,6 +1359,14 @@ def build_demo(
             Task.objects.bulk_create(tasks, batch_size=1000)
             Communication.objects.bulk_create(comms, batch_size=1000)
 
+    # The rules of work: today's violations, and a month of daily snapshots for the trend.
+    from voronka.control.evaluate import evaluate_workspace, take_snapshot
+    from voronka.control.replay import backfill_snapshots
+
+    evaluate_workspace(ws.id, now=now)
+    take_snapshot(ws, now=now)
+    backfill_snapshots(ws, now=now)
+
     c = b.counts
     c["companies"], c["contacts"], c["deals"] = len(companies), len(contacts), len(deals)
     c["stage_changes"], c["tasks"], c["communications"] = len(changes), len(tasks), len(comms)

@@ -7,12 +7,14 @@
   if (data && box && window.echarts) {
     var trend = JSON.parse(data.textContent);
     var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
+    var narrow = box.clientWidth < 700;
     var chart = window.echarts.init(box, dark ? "dark" : null, { renderer: "svg" });
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      // A phone scrolls the legend along the top; a wider screen lays it out under the chart.
+      legend: narrow ? { type: "scroll", top: 0 } : { bottom: 0, itemGap: 12 },
+      grid: { left: 8, right: 16, top: narrow ? 40 : 12, bottom: narrow ? 8 : 64, containLabel: true },
       xAxis: { type: "category", boundaryGap: false, data: trend.days },
       yAxis: { type: "value", minInterval: 1 },
       series: trend.series.map(function (s) {
