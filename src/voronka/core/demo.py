@@ -28,11 +28,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from voronka.accounts.models import Role, Team, User
-from voronka.activities.models import Task
+from voronka.activities.models import Task, TaskGoal
 from voronka.clients.models import Company, Contact
 from voronka.core.models import Workspace
 from voronka.inbox.models import Communication
-from voronka.sales.models import Deal, Pipeline, Stage, StageChange, StageKind
+from voronka.sales.models import Deal, LossReason, Pipeline, Stage, StageChange, StageKind
 
 DEFAULT_SEED = 20240901
 DEMO_PASSWORD = "voronka-demo"
@@ -178,6 +178,8 @@ class StageSpec:
     normal_days: int | None = None
     key: str = ""
     conversion: float = 0.0
+    #: Fields a deal must have to enter the stage (the stage gate's requirement names).
+    required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,14 @@ PIPELINES = (
             StageSpec("Квалификация", StageKind.OPEN, 7, "qualify", 0.65),
             StageSpec("Встреча назначена", StageKind.OPEN, 10, "meeting", 0.55),
             StageSpec("КП отправлено", StageKind.OPEN, 14, "proposal", 0.65),
-            StageSpec("Счёт выставлен", StageKind.OPEN, 10, "invoice", 0.85),
+            StageSpec(
+                "Счёт выставлен",
+                StageKind.OPEN,
+                10,
+                "invoice",
+                0.85,
+                required=("invoice_no", "invoice_amount"),
+            ),
             StageSpec("Успешно", StageKind.WON),
             StageSpec("Проиграно", StageKind.LOST),
         ),
@@ -218,7 +227,14 @@ PIPELINES = (
             StageSpec("Выявлена потребность", StageKind.OPEN, 7, "need", 0.65),
             StageSpec("Презентация", StageKind.OPEN, 10, "presentation", 0.60),
             StageSpec("КП отправлено", StageKind.OPEN, 14, "proposal", 0.70),
-            StageSpec("Счёт выставлен", StageKind.OPEN, 10, "invoice", 0.85),
+            StageSpec(
+                "Счёт выставлен",
+                StageKind.OPEN,
+                10,
+                "invoice",
+                0.85,
+                required=("invoice_no", "invoice_amount"),
+            ),
             StageSpec("Успешно", StageKind.WON),
             StageSpec("Отказ", StageKind.LOST),
         ),
@@ -905,11 +921,27 @@ class _Builder:
                     kind=s.kind,
                     position=i,
                     normal_days=s.normal_days,
+                    required_fields=list(s.required),
                 )
                 for i, s in enumerate(spec.stages, 1)
             ]
             out.append((spec, pipeline, stages))
         self.counts["pipelines"] = len(out)
+
+        # The head's lists: loss reasons, and the goals offered for a task at each stage.
+        reasons = dict.fromkeys(r for r, _w in (*LOSS_REASONS_LATE, *LOSS_REASONS_EARLY))
+        LossReason.objects.bulk_create(
+            LossReason(workspace=ws, name=name, position=i) for i, name in enumerate(reasons, 1)
+        )
+        goals = [
+            TaskGoal(workspace=ws, stage=None, text=goal, position=i)
+            for i, (_type, goal) in enumerate(TASKS["assistant"], 1)
+        ]
+        for spec, _pipeline, stages in out:
+            for stage_spec, stage in zip(spec.stages, stages, strict=True):
+                for i, (_type, goal) in enumerate(TASKS.get(stage_spec.key, ()), 1):
+                    goals.append(TaskGoal(workspace=ws, stage=stage, text=goal, position=i))
+        TaskGoal.objects.bulk_create(goals)
         return out
 
     # -- clients -------------------------------------------------------------------------------
@@ -1118,6 +1150,12 @@ class _Builder:
             if end == "lost":
                 pool = LOSS_REASONS_EARLY if last_index < 2 else LOSS_REASONS_LATE
                 deal.loss_reason = _weighted(rng, pool)
+            invoiced = [t for i, t in path if isinstance(i, int) and spec.open_stages[i].required]
+            if invoiced:
+                # Numbered below in the order the invoices were issued.
+                deal._invoiced_offset = invoiced[0]
+                discount = rng.choice((0, 0, 0, 3, 5, 7)) / 100
+                deal.invoice_amount = (deal.amount * Decimal(1 - discount)).quantize(Decimal("1"))
 
             # Stage changes, at real moments.
             moments = [self.clock.past(t) for _i, t in path]
@@ -1176,6 +1214,13 @@ class _Builder:
                 self.assistant_task(
                     ws, deal, people["assistant"], contact, path, end, tasks, first_task
                 )
+        issued = sorted(
+            (d for d in deals if hasattr(d, "_invoiced_offset")),
+            key=lambda d: -d._invoiced_offset,
+        )
+        for n, deal in enumerate(issued, 1):
+            deal.invoice_no = f"СЧ-{n:04d}"
+        self.counts["invoices"] = len(issued)
         return deals, changes, tasks, comms
 
     def comm(self, ws, deal, author, contact, kind, direction, channel, at) -> Communication:

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from voronka.accounts.models import Role, User
-from voronka.activities.models import Task
+from voronka.activities.models import Task, TaskGoal
 from voronka.clients.models import Company, Contact
 from voronka.clients.phones import normalise_phone
 from voronka.core.demo import DEMO_PASSWORD, build_demo, inn_check, inn_is_valid
 from voronka.core.models import Workspace
 from voronka.inbox.models import Communication
-from voronka.sales.models import Deal, StageChange, StageKind
+from voronka.sales.models import Deal, LossReason, Stage, StageChange, StageKind
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,28 @@ def test_closed_deals_are_closed_when_they_entered_their_last_stage_and_lost_one
         assert 50_000 <= deal.amount <= 900_000
 
 
+def test_deals_meet_their_stages_requirements_and_reasons_are_on_the_heads_list(demo):
+    reasons = set(
+        LossReason.objects.filter(workspace=demo.workspace).values_list("name", flat=True)
+    )
+    gated = Stage.objects.filter(workspace=demo.workspace).exclude(required_fields=[])
+    assert {s.name for s in gated} == {"Счёт выставлен"}
+    reached = set(StageChange.objects.filter(to_stage__in=gated).values_list("deal_id", flat=True))
+    assert reached
+    for deal in Deal.objects.filter(workspace=demo.workspace):
+        if deal.id in reached:
+            assert deal.invoice_no.startswith("СЧ-")
+            assert 0 < deal.invoice_amount <= deal.amount
+        else:
+            assert deal.invoice_no == ""
+            assert deal.invoice_amount is None
+        if deal.loss_reason:
+            assert deal.loss_reason in reasons
+    goals = TaskGoal.objects.filter(workspace=demo.workspace)
+    task_goals = set(Task.objects.filter(workspace=demo.workspace).values_list("goal", flat=True))
+    assert task_goals <= set(goals.values_list("text", flat=True))
+
+
 def test_conversions_fall_off_along_the_funnel(demo):
     """More deals reach the first stages than the last ones, in both pipelines."""
     changes = StageChange.objects.filter(workspace=demo.workspace).select_related("to_stage")
@@ -134,7 +156,11 @@ def test_deals_belong_to_their_clients_owner_and_contacts_to_the_company(demo):
     assert handed.exists()
     assistant = next(u for u in demo.people if u.role == Role.ASSISTANT)
     assert not Task.objects.filter(owner=assistant).exclude(deal__in=handed).exists()
-    assert Task.objects.filter(owner=assistant, done_at__isnull=True).exists()
+    assert Task.objects.filter(owner=assistant).exists()
+    handed_open_tasks = Task.objects.filter(
+        deal__in=handed.filter(stage__kind=StageKind.OPEN), done_at__isnull=True
+    )
+    assert set(handed_open_tasks.values_list("owner_id", flat=True)) <= {assistant.id}
 
 
 def test_phones_are_e164_and_tax_numbers_add_up(demo):
