@@ -1,5 +1,6 @@
 """The board in a browser: drag a deal to the next stage, and a loss that needs its reason."""
 
+from voronka.sales.actions import do_set_stage_requirements
 from voronka.sales.models import Deal, StageChange
 from voronka.testing.factories import make_deal
 
@@ -89,3 +90,26 @@ def test_a_loss_asks_for_the_reason_and_is_refused_when_cancelled(org, login):
     deal = Deal.objects.get(pk=deal.pk)
     assert (deal.stage, deal.loss_reason) == (lost, "Выбрали конкурента")
     assert StageChange.objects.filter(deal=deal).count() == 2
+
+
+def test_a_card_dropped_on_a_stage_wanting_fields_asks_for_exactly_those(org, login):
+    proposal = org.stage("КП отправлено")
+    invoiced = org.stage("Счёт выставлен")
+    do_set_stage_requirements(org.head, invoiced, ["invoice_no"])
+    deal = make_deal(org.manager1, org.pipeline, title="Поставка труб", stage=proposal)
+    page = login(org.head)
+    page.goto("/board/")
+    page.locator("#board").evaluate("board => { board.scrollLeft = board.scrollWidth; }")
+
+    with page.expect_response(is_move) as answer:
+        drag(page, card(page, deal), column(page, invoiced))
+    assert answer.value.status == 422
+    dialog = page.locator("#entry-dialog")
+    dialog.wait_for(state="visible")
+    dialog.get_by_label("Номер счёта").fill("С-2026-17")
+    with page.expect_response(is_move) as answer:
+        dialog.get_by_role("button", name="Сохранить и перенести").click()
+    assert answer.value.status == 200
+    column(page, invoiced).locator(f'.deal-card[data-deal="{deal.id}"]').wait_for()
+    deal = Deal.objects.get(pk=deal.pk)
+    assert (deal.stage, deal.invoice_no) == (invoiced, "С-2026-17")

@@ -11,11 +11,13 @@ from voronka.accounts.access import assignable_users, owner_scope
 from voronka.accounts.models import Role, Team, User
 from voronka.clients.access import visible_companies, visible_contacts
 from voronka.clients.models import Company, Contact
+from voronka.core import custom_fields as cf
 from voronka.core.forms import StyledForm
+from voronka.core.models import CustomField
 
 from .access import visible_pipelines, visible_stages
 from .actions import DEAL_FIELDS
-from .models import Deal, StageKind
+from .models import Deal, LossReason, StageKind
 
 CURRENCIES = ["RUB", "USD", "EUR", "KZT", "BYN", "UZS", "CNY"]
 
@@ -46,6 +48,42 @@ def team_member_ids(team) -> set[int]:
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return str(obj)
+
+
+def custom_form_field(field: CustomField, user, *, required: bool = False):
+    """A form field for one custom field of a deal; None for a file (not filled on a page).
+
+    Numbers and money stay text here: the custom-field cleaning reads «150 000,50» alike.
+    """
+    t = field.type
+    common = {"label": field.label, "required": required}
+    if t == CustomField.Type.TEXT:
+        return forms.CharField(max_length=cf.TEXT_MAX_LENGTH, **common)
+    if t in (CustomField.Type.NUMBER, CustomField.Type.MONEY):
+        return forms.CharField(
+            max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common
+        )
+    if t == CustomField.Type.DATE:
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
+        )
+    if t == CustomField.Type.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
+    if t == CustomField.Type.MULTI_CHOICE:
+        return forms.MultipleChoiceField(choices=[(c, c) for c in field.choices], **common)
+    if t == CustomField.Type.USER:
+        people = assignable_users(user)
+        return forms.ChoiceField(
+            choices=[("", "—"), *[(str(u.id), str(u)) for u in people]], **common
+        )
+    return None
+
+
+def custom_raw_value(value):
+    """A form's cleaned value as the custom-field cleaning takes it."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 class DealForm(StyledForm, forms.ModelForm):
@@ -122,6 +160,17 @@ class DealForm(StyledForm, forms.ModelForm):
         self.fields["assistant"].queryset = User.objects.filter(
             workspace_id=user.workspace_id, is_active=True, role=Role.ASSISTANT
         ).order_by("first_name", "last_name", "username")
+        self.custom_keys = {}
+        for field in cf.fields_for(user.workspace_id, CustomField.Entity.DEAL):
+            form_field = custom_form_field(field, user)
+            if form_field is None:
+                continue
+            name = cf.CUSTOM_PREFIX + field.key
+            form_field.widget.attrs.setdefault("class", _css_for(form_field))
+            self.fields[name] = form_field
+            self.custom_keys[name] = field.key
+            if editing and field.key in (deal.custom or {}):
+                self.initial[name] = deal.custom[field.key]
         currencies = list(CURRENCIES)
         default_currency = user.workspace.currency if user.workspace_id else "RUB"
         for code in (default_currency, deal.currency):
@@ -135,6 +184,92 @@ class DealForm(StyledForm, forms.ModelForm):
 
     def clean_amount(self):
         return self.cleaned_data.get("amount") or 0
+
+    def model_values(self, names) -> dict:
+        """The deal's own fields among ``names``, as the deal actions take them."""
+        return {n: self.cleaned_data[n] for n in names if n not in self.custom_keys}
+
+    def custom_values(self, names) -> dict:
+        """Custom values among ``names``, by key, as the deal actions take them."""
+        return {
+            self.custom_keys[n]: custom_raw_value(self.cleaned_data[n])
+            for n in names
+            if n in self.custom_keys
+        }
+
+
+def _css_for(form_field) -> str:
+    """Tabler's class for a field added after ``StyledForm`` styled the others."""
+    if isinstance(form_field.widget, forms.CheckboxInput):
+        return "form-check-input"
+    if isinstance(form_field.widget, forms.Select | forms.SelectMultiple):
+        return "form-select"
+    return "form-control"
+
+
+class EntryFieldsForm(StyledForm, forms.Form):
+    """The fields a stage requires that a deal lacks, asked when the deal is moved there.
+
+    Field names are the requirement names (``invoice_no``, ``custom.payment``,
+    ``loss_reason``); ``given()`` hands them to ``do_move_deal`` as its ``fields``.
+    """
+
+    def __init__(self, user, names, *args, **kwargs):
+        kwargs.setdefault("prefix", "entry")
+        super().__init__(*args, **kwargs)
+        labels = cf.requirement_labels(user.workspace_id)
+        custom = {
+            cf.CUSTOM_PREFIX + f.key: f
+            for f in cf.fields_for(user.workspace_id, CustomField.Entity.DEAL)
+        }
+        for name in names:
+            form_field = self._field_for(user, name, custom)
+            if form_field is None:
+                continue
+            form_field.required = True
+            form_field.label = labels.get(name, name)
+            form_field.widget.attrs.setdefault("class", _css_for(form_field))
+            self.fields[name] = form_field
+
+    @staticmethod
+    def _field_for(user, name, custom):
+        if name in custom:
+            return custom_form_field(custom[name], user, required=True)
+        if name in ("amount", "invoice_amount"):
+            return forms.CharField(
+                max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+            )
+        if name == "expected_close":
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+        if name == "company":
+            return forms.ModelChoiceField(
+                queryset=visible_companies(user).order_by("name", "id"), empty_label="—"
+            )
+        if name == "contact":
+            return forms.ModelChoiceField(
+                queryset=visible_contacts(user).order_by("last_name", "first_name", "id"),
+                empty_label="—",
+            )
+        if name in ("source", "invoice_no"):
+            return forms.CharField(max_length=120 if name == "source" else 64)
+        if name == "loss_reason":
+            reasons = list(
+                LossReason.objects.filter(workspace_id=user.workspace_id, is_archived=False)
+                .order_by("position", "id")
+                .values_list("name", flat=True)
+            )
+            if reasons:
+                return forms.ChoiceField(choices=[("", "—"), *[(r, r) for r in reasons]])
+            return forms.CharField(max_length=255)
+        return None
+
+    def given(self) -> dict:
+        """The cleaned values under the requirement names, the loss reason apart."""
+        return {
+            name: custom_raw_value(value) if name.startswith(cf.CUSTOM_PREFIX) else value
+            for name, value in self.cleaned_data.items()
+            if name != "loss_reason"
+        }
 
 
 STATUS_CHOICES = [

@@ -43,7 +43,15 @@ from voronka.inbox.forms import CommunicationForm
 from . import rules
 from .access import access_deal, access_stage, visible_deals, visible_pipelines, visible_stages
 from .actions import do_create_deal, do_move_deal, do_update_deal
-from .forms import SORTS, DealFilterForm, DealForm, MoveForm, team_member_ids, visible_teams
+from .forms import (
+    SORTS,
+    DealFilterForm,
+    DealForm,
+    EntryFieldsForm,
+    MoveForm,
+    team_member_ids,
+    visible_teams,
+)
 from .models import Deal, LossReason, StageKind
 from .templatetags.sales_format import format_money
 from .timeline import deal_timeline
@@ -324,40 +332,82 @@ def _move_error(form: MoveForm) -> Invalid:
     return Invalid(message, fields, code="move_refused")
 
 
+ENTRY_PREFIX = "entry-"
+
+
+def _posted_entry_names(data) -> list[str]:
+    return [key.removeprefix(ENTRY_PREFIX) for key in data if key.startswith(ENTRY_PREFIX)]
+
+
+def _entry_form_for(user, error, data):
+    """The form asking for what a refused move lacks, or None when the refusal is not about
+    fields one can fill in (another pipeline, the order rules, …)."""
+    names = [name for name in error.fields if name != "stage"]
+    if not names:
+        return None
+    form = EntryFieldsForm(user, names, data)
+    if not form.fields:
+        return None
+    if form.is_bound:
+        form.is_valid()
+        for name, message in error.fields.items():
+            if name in form.fields and name not in form.errors:
+                form.add_error(name, str(message))
+    return form
+
+
 @login_required
 @require_POST
 def deal_move(request, deal_id: int):
     """Move a deal to another stage: JSON for the board, a fragment for the deal page (htmx),
-    a redirect for a plain form. A refusal answers 422 and leaves the deal where it was."""
+    a redirect for a plain form. A refusal answers 422 and leaves the deal where it was; when
+    the stage wants fields the deal lacks, the refusal carries a form asking for them, and the
+    values come back with the next try (``entry-<name>``) to be saved with the move."""
     user = request.user
     deal = access_deal(user, deal_id, for_update=True)
     form = MoveForm(user, deal, request.POST)
+    entry_names = _posted_entry_names(request.POST)
+    entry = EntryFieldsForm(user, entry_names, request.POST) if entry_names else None
     error = None
     moved = None
-    if form.is_valid():
+    if not form.is_valid():
+        error = _move_error(form)
+    elif entry is not None and not entry.is_valid():
+        fields = {name: str(errors[0]) for name, errors in entry.errors.items()}
+        error = Invalid(next(iter(fields.values())), fields, code="missing_fields")
+    else:
+        reason = form.cleaned_data["loss_reason"]
+        if entry is not None and entry.cleaned_data.get("loss_reason"):
+            reason = entry.cleaned_data["loss_reason"]
+        given = entry.given() if entry is not None else {}
         try:
             moved = do_move_deal(
                 user,
                 deal,
                 form.cleaned_data["stage"],
-                loss_reason=form.cleaned_data["loss_reason"],
+                loss_reason=reason,
+                **({"fields": given} if given else {}),
             )
         except DomainError as exc:
             error = exc
-    else:
-        error = _move_error(form)
+    ask = None
+    if error is not None:
+        ask = _entry_form_for(user, error, request.POST if entry_names else None)
+    target = form.cleaned_data.get("stage") if hasattr(form, "cleaned_data") else None
 
     if "application/json" in request.headers.get("Accept", ""):
-        return _move_json(request, deal, moved, error)
+        return _move_json(request, deal, moved, error, ask)
     if request.htmx:
         fresh = access_deal(user, deal_id)
         ctx = _stage_panel_context(user, fresh)
         if error is not None:
+            asks_more = ask is not None and set(ask.fields) != {"loss_reason"}
             ctx.update(
                 move_error=str(error.message),
                 loss_reason=request.POST.get("loss_reason", ""),
-                asking_reason="loss_reason" in error.fields,
-                needs_fields=bool(set(error.fields) - {"stage", "loss_reason"}),
+                asking_reason="loss_reason" in error.fields and not asks_more,
+                entry_form=ask if asks_more else None,
+                entry_stage=target,
             )
             return render(request, "sales/_deal_stages.html", ctx, status=422)
         response = render(request, "sales/_deal_stages.html", ctx)
@@ -379,13 +429,13 @@ def deal_move(request, deal_id: int):
     return redirect(_safe_next(request) or reverse("sales:deal_detail", args=[deal.id]))
 
 
-def _move_json(request, deal, moved, error):
+def _move_json(request, deal, moved, error, ask=None):
     if error is not None:
         body = {"ok": False, **error.as_dict()}
-        if set(error.fields) - {"stage", "loss_reason"}:
-            # The stage wants fields the deal lacks: the deal form is where they are filled.
-            body["fill_url"] = reverse("sales:deal_edit", args=[deal.id])
-            body["fill_label"] = _("Fill in the deal")
+        if ask is not None:
+            body["form"] = render_to_string(
+                "sales/_entry_fields.html", {"form": ask}, request=request
+            )
         return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
     user = request.user
     filters = _board_filters(user, request.POST)
@@ -568,12 +618,15 @@ def deal_create(request):
         initial["pipeline"] = remembered
     form = DealForm(user, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = form.model_values(form.cleaned_data)
         pipeline = data.pop("pipeline")
         title = data.pop("title")
         owner = data.pop("owner")
+        custom = form.custom_values(form.cleaned_data)
         try:
-            deal = do_create_deal(user, pipeline=pipeline, title=title, owner=owner, **data)
+            deal = do_create_deal(
+                user, pipeline=pipeline, title=title, owner=owner, custom=custom or None, **data
+            )
         except DomainError as exc:
             exc.add_to_form(form)
         else:
@@ -595,14 +648,15 @@ def deal_edit(request, deal_id: int):
         )
     form = DealForm(user, request.POST or None, instance=deal)
     if request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        changes = form.model_values(form.changed_data)
+        custom = form.custom_values(form.changed_data)
         try:
-            if changes:
-                do_update_deal(user, deal, **changes)
+            if changes or custom:
+                do_update_deal(user, deal, custom=custom or None, **changes)
         except DomainError as exc:
             exc.add_to_form(form)
         else:
-            if changes:
+            if changes or custom:
                 messages.success(request, _("Deal saved."))
             return redirect("sales:deal_detail", deal_id=deal.id)
     deal = access_deal(user, deal_id)  # the form may have changed the instance it was given

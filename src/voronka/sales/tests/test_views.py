@@ -10,10 +10,12 @@ from django.utils import timezone, translation
 
 from voronka.activities.actions import do_complete_task, do_create_task
 from voronka.clients.models import Company, Contact
+from voronka.core.actions import do_create_custom_field
 from voronka.inbox.actions import do_log_communication
 from voronka.sales.actions import (
     do_create_loss_reason,
     do_move_deal,
+    do_set_stage_requirements,
     do_update_deal,
     do_update_loss_reason,
 )
@@ -294,6 +296,96 @@ def test_marking_lost_offers_the_heads_loss_reasons(client, org):
     page = titles_on(client.get(deal_url(deal)))
     assert "<option>Дорого</option>" in page and "Устаревшая причина" not in page
     assert move(client, deal, org.stage("Проиграно"), loss_reason="Дорого").status_code == 200
+
+
+@pytest.fixture
+def invoice_needed(org):
+    """«Счёт выставлен» wants the invoice number and a payment type (a custom choice)."""
+    do_create_custom_field(
+        org.head,
+        entity="deal",
+        label="Тип оплаты",
+        key="payment",
+        type="choice",
+        choices=["Предоплата", "Постоплата"],
+    )
+    stage = org.stage("Счёт выставлен")
+    do_set_stage_requirements(org.head, stage, ["invoice_no", "custom.payment"])
+    return stage
+
+
+def test_a_drop_on_a_stage_wanting_fields_asks_for_them_and_saves_them_with_the_move(
+    client, org, invoice_needed
+):
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    refused = move(client, deal, invoice_needed)
+    assert refused.status_code == 422
+    body = refused.json()
+    assert set(body["fields"]) == {"invoice_no", "custom.payment"}
+    assert 'name="entry-invoice_no"' in body["form"]
+    assert 'name="entry-custom.payment"' in body["form"] and "Постоплата" in body["form"]
+    deal.refresh_from_db()
+    assert deal.stage.name == "Новый лид"
+
+    half = move(client, deal, invoice_needed, **{"entry-invoice_no": "С-17"})
+    assert half.status_code == 422 and set(half.json()["fields"]) == {"custom.payment"}
+    deal.refresh_from_db()
+    assert (deal.stage.name, deal.invoice_no) == ("Новый лид", "")
+
+    done = move(
+        client,
+        deal,
+        invoice_needed,
+        **{"entry-invoice_no": "С-17", "entry-custom.payment": "Предоплата"},
+    )
+    assert done.status_code == 200
+    deal.refresh_from_db()
+    assert deal.stage == invoice_needed
+    assert (deal.invoice_no, deal.custom) == ("С-17", {"payment": "Предоплата"})
+
+
+def test_the_deal_page_asks_for_a_stages_fields_in_place(client, org, invoice_needed):
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    url = deal_url(deal, "sales:deal_move")
+    refused = client.post(url, {"stage": invoice_needed.id}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422
+    page = titles_on(refused)
+    assert 'name="entry-invoice_no"' in page and 'name="entry-custom.payment"' in page
+    done = client.post(
+        url,
+        {
+            "stage": invoice_needed.id,
+            "entry-invoice_no": "С-18",
+            "entry-custom.payment": "Постоплата",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert done.status_code == 200
+    deal.refresh_from_db()
+    assert (deal.stage, deal.invoice_no) == (invoice_needed, "С-18")
+
+
+def test_the_deal_form_fills_custom_fields(client, org, invoice_needed):
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    form = client.get(deal_url(deal, "sales:deal_edit")).context["form"]
+    assert "custom.payment" in form.fields and "invoice_no" in form.fields
+    response = client.post(
+        deal_url(deal, "sales:deal_edit"),
+        {
+            "title": deal.title,
+            "owner": org.manager1.id,
+            "currency": "RUB",
+            "custom.payment": "Постоплата",
+            "invoice_no": "С-19",
+        },
+    )
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.custom, deal.invoice_no) == ({"payment": "Постоплата"}, "С-19")
+    assert move(client, deal, invoice_needed).status_code == 200
 
 
 def test_a_stage_of_another_pipeline_is_refused(client, org):

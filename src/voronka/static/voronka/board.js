@@ -10,17 +10,9 @@
   if (!board) return;
 
   var alertBox = document.getElementById("board-alert");
-  function showAlert(text, link) {
+  function showAlert(text) {
     if (!alertBox) return;
-    var box = alertBox.querySelector("[data-text]");
-    box.textContent = text;
-    if (link && link.url) {
-      var a = document.createElement("a");
-      a.className = "alert-link ms-1";
-      a.href = link.url;
-      a.textContent = link.label;
-      box.appendChild(a);
-    }
+    alertBox.querySelector("[data-text]").textContent = text;
     alertBox.hidden = false;
   }
   function hideAlert() { if (alertBox) alertBox.hidden = true; }
@@ -64,6 +56,28 @@
     });
   }
 
+  // The stage wants fields the deal lacks: the server's form for them, in a dialog.
+  var entryDialog = document.getElementById("entry-dialog");
+  function askFields(data) {
+    return new Promise(function (resolve) {
+      if (!entryDialog || typeof entryDialog.showModal !== "function") {
+        resolve(null);
+        return;
+      }
+      var form = entryDialog.querySelector("form");
+      entryDialog.querySelector("[data-message]").textContent = data.message || "";
+      entryDialog.querySelector("[data-fields]").innerHTML = data.form;
+      entryDialog.returnValue = "";
+      entryDialog.addEventListener("close", function done() {
+        entryDialog.removeEventListener("close", done);
+        resolve(entryDialog.returnValue === "confirm" ? new FormData(form) : null);
+      });
+      entryDialog.showModal();
+      var first = form.querySelector("[data-fields] input, [data-fields] select, [data-fields] textarea");
+      if (first) first.focus();
+    });
+  }
+
   function putBack(evt) {
     evt.from.insertBefore(evt.item, evt.from.children[evt.oldIndex] || null);
   }
@@ -85,43 +99,52 @@
     if (list.dataset.kind === "lost") {
       var title = card.querySelector(".deal-card-title");
       reason = await askReason(title ? title.textContent : "");
-      if (reason === null) reason = ""; // cancelled: the server refuses and says why
     }
+    var cancelled = reason === null;
+    if (cancelled) reason = ""; // the server refuses and says why
+    var extra = null;
+    var result;
+    for (;;) {
+      card.classList.add("moving");
+      result = await post(card, list, reason, extra);
+      card.classList.remove("moving");
+      if (result.ok || cancelled || !result.data || !result.data.form) break;
+      extra = await askFields(result.data);
+      if (!extra) break;
+    }
+    if (result.ok) {
+      var holder = document.createElement("div");
+      holder.innerHTML = result.data.card.trim();
+      var fresh = holder.firstElementChild;
+      card.remove();
+      list.insertBefore(fresh, list.firstElementChild); // newest in the stage come first
+      setTotals(result.data.columns);
+      hideAlert();
+      return;
+    }
+    putBack(evt);
+    showAlert((result.data && result.data.message) || board.dataset.networkError);
+  }
+
+  async function post(card, list, reason, extra) {
     var body = new FormData();
     body.append("stage", list.dataset.stage);
     body.append("loss_reason", reason);
     if (board.dataset.owner) body.append("owner", board.dataset.owner);
     if (board.dataset.team) body.append("team", board.dataset.team);
-    card.classList.add("moving");
-    var response = null;
-    var data = null;
+    if (extra) extra.forEach(function (value, key) { body.append(key, value); });
     try {
-      response = await fetch(card.dataset.moveUrl, {
+      var response = await fetch(card.dataset.moveUrl, {
         method: "POST",
         body: body,
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
       });
-      data = await response.json();
+      var data = await response.json();
+      return { ok: response.ok && data && data.ok, data: data };
     } catch (err) {
-      data = null;
+      return { ok: false, data: null };
     }
-    card.classList.remove("moving");
-    if (response && response.ok && data && data.ok) {
-      var holder = document.createElement("div");
-      holder.innerHTML = data.card.trim();
-      var fresh = holder.firstElementChild;
-      card.remove();
-      list.insertBefore(fresh, list.firstElementChild); // newest in the stage come first
-      setTotals(data.columns);
-      hideAlert();
-      return;
-    }
-    putBack(evt);
-    showAlert(
-      (data && data.message) || board.dataset.networkError,
-      data && { url: data.fill_url, label: data.fill_label }
-    );
   }
 
   board.querySelectorAll(".board-cards").forEach(function (list) {
