@@ -1,6 +1,8 @@
 // The board: drag a card to another column to move the deal; the server decides.
-// A refused move (422) puts the card back and shows the reason; a lost column asks for the
-// reason first. Filters submit on change; "show more" pages are htmx.
+// A lost column asks for the reason first. A stage wanting fields the deal lacks answers 422
+// with a form for exactly those; it is shown in a dialog and the move is tried again with them.
+// Any other refusal (or a cancel) puts the card back and shows the reason.
+// Filters submit on change; "show more" pages are htmx.
 (function () {
   "use strict";
   var board = document.getElementById("board");
