@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from voronka.accounts.access import may_write
 from voronka.control.evaluate import after_commit
+from voronka.core import custom_fields as cf
 from voronka.core.errors import Invalid, NotAllowed
 
-from . import rules
+from . import gates, rules
 from .models import Deal, Pipeline, Stage, StageChange, StageKind
 
 DEAL_FIELDS = (
@@ -27,14 +28,9 @@ DEAL_FIELDS = (
     "source",
     "expected_close",
     "loss_reason",
+    "invoice_no",
+    "invoice_amount",
 )
-
-MOVE_MESSAGES = {
-    "other_pipeline": lambda: _("The stage belongs to another pipeline."),
-    "archived": lambda: _("The stage is archived."),
-    "same_stage": lambda: _("The deal is already at this stage."),
-    "required": lambda: _("Give the reason the deal was lost."),
-}
 
 
 def _check_writer(actor) -> None:
@@ -46,10 +42,6 @@ def _check_same_workspace(actor, **objects) -> None:
     for name, obj in objects.items():
         if obj is not None and obj.workspace_id != actor.workspace_id:
             raise Invalid(_("Not found."), {name: _("Not found.")})
-
-
-def _stage_info(stage: Stage) -> rules.StageInfo:
-    return rules.StageInfo(stage.id, stage.pipeline_id, stage.kind, stage.is_archived)
 
 
 def first_open_stage(pipeline: Pipeline) -> Stage:
@@ -74,9 +66,14 @@ def do_create_deal(
     owner=None,
     stage: Stage | None = None,
     at=None,
+    custom=None,
     **fields,
 ) -> Deal:
-    """Create a deal at the pipeline's first open stage (or ``stage``) and record its entry."""
+    """Create a deal at the pipeline's first open stage (or ``stage``) and record its entry.
+
+    The deal enters its stage through the stage gate like any move: a stage's required fields
+    and a lost stage's reason must come with it. ``custom`` holds custom values by key.
+    """
     _check_writer(actor)
     owner = owner or actor
     _check_same_workspace(
@@ -99,11 +96,7 @@ def do_create_deal(
     unknown = set(fields) - set(DEAL_FIELDS)
     if unknown:
         raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
-    if stage.kind == StageKind.LOST and not (fields.get("loss_reason") or "").strip():
-        raise Invalid(
-            _("Give the reason the deal was lost."),
-            {"loss_reason": _("Give the reason the deal was lost.")},
-        )
+    custom_values = cf.clean_custom_values(actor.workspace_id, "deal", custom)
     now = at or timezone.now()
     deal = Deal(
         workspace_id=actor.workspace_id,
@@ -113,10 +106,14 @@ def do_create_deal(
         title=title.strip(),
         owner=owner,
         closed_at=now if stage.is_closed else None,
+        custom=cf.merge_custom({}, custom_values),
         **fields,
     )
     if deal.amount is None:
         deal.amount = Decimal(0)
+    gates.check_entry(deal, stage)
+    if stage.kind == StageKind.LOST:
+        deal.loss_reason = gates.listed_loss_reason(actor.workspace_id, deal.loss_reason)
     deal._history_user = actor
     deal.save()
     StageChange.objects.create(
@@ -131,8 +128,12 @@ def do_create_deal(
 
 
 @transaction.atomic
-def do_update_deal(actor, deal: Deal, **changes) -> Deal:
-    """Change a deal's fields (not its stage: that is ``do_move_deal``)."""
+def do_update_deal(actor, deal: Deal, *, custom=None, **changes) -> Deal:
+    """Change a deal's fields (not its stage: that is ``do_move_deal``).
+
+    ``custom`` sets custom values by key (None or "" clears one). A field the deal's stage
+    requires cannot be emptied.
+    """
     _check_writer(actor)
     unknown = set(changes) - set(DEAL_FIELDS)
     if unknown:
@@ -143,18 +144,26 @@ def do_update_deal(actor, deal: Deal, **changes) -> Deal:
     )
     if "title" in changes and not (changes["title"] or "").strip():
         raise Invalid(_("Give the deal a title."), {"title": _("This field is required.")})
-    if (
-        deal.stage.kind == StageKind.LOST
-        and "loss_reason" in changes
-        and not (changes["loss_reason"] or "").strip()
-    ):
-        raise Invalid(
-            _("Give the reason the deal was lost."),
-            {"loss_reason": _("Give the reason the deal was lost.")},
-        )
-    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    custom_values = cf.clean_custom_values(actor.workspace_id, "deal", custom)
+    locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    judged = {}
+    for name, value in changes.items():
+        if name in ("company", "contact"):
+            judged[name] = value.pk if value is not None else None
+        elif name == "amount":
+            judged[name] = value if value else None
+        elif name in cf.BUILTIN_DEAL_FIELDS or name == cf.LOSS_REASON:
+            judged[name] = value
+    judged.update({cf.CUSTOM_PREFIX + key: value for key, value in custom_values.items()})
+    gates.check_kept(locked, judged)
     for name, value in changes.items():
         setattr(locked, name, value)
+    if "amount" in changes and locked.amount is None:
+        locked.amount = Decimal(0)
+    if locked.stage.kind == StageKind.LOST and "loss_reason" in changes:
+        locked.loss_reason = gates.listed_loss_reason(actor.workspace_id, locked.loss_reason)
+    if custom_values:
+        locked.custom = cf.merge_custom(locked.custom, custom_values)
     locked._history_user = actor
     locked.save()
     after_commit(actor.workspace_id, deals=[locked.id])  # a new owner takes its violations
@@ -162,29 +171,36 @@ def do_update_deal(actor, deal: Deal, **changes) -> Deal:
 
 
 @transaction.atomic
-def do_move_deal(actor, deal: Deal, stage: Stage, *, loss_reason: str = "", at=None) -> Deal:
+def do_move_deal(
+    actor, deal: Deal, stage: Stage, *, loss_reason: str = "", fields=None, at=None
+) -> Deal:
     """Move a deal to another stage of its pipeline, recording the change in its history.
 
-    Refused (``Invalid`` naming the fields) when the rules of the target stage are not met;
-    nothing is saved then.
+    ``fields`` are values the stage requires, given with the move under the requirement names
+    (``{"invoice_no": "…", "custom.payment": …}``; ``company``/``contact`` as objects); they are
+    saved with the move. Refused (``Invalid`` naming every field concerned, see
+    ``gates.check_entry``) when the target stage's rules are not met; nothing is saved then.
     """
     _check_writer(actor)
     locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
     if stage.workspace_id != actor.workspace_id:
         raise Invalid(_("Not found."), {"stage": _("Not found.")})
-    reason = (loss_reason or locked.loss_reason or "").strip()
-    problems = rules.move_problems(
-        _stage_info(locked.stage), _stage_info(stage), loss_reason=reason
-    )
-    if problems:
-        fields = {name: MOVE_MESSAGES[code]() for name, code in problems.items()}
-        raise Invalid(next(iter(fields.values())), fields, code="move_refused")
+    given = gates.clean_given_values(actor.workspace_id, fields)
+    values = dict(given.overlay)
+    if (loss_reason or "").strip():
+        values[cf.LOSS_REASON] = loss_reason.strip()
+    gates.check_entry(locked, stage, values)
     now = at or timezone.now()
     previous = locked.stage
+    for name, value in given.attrs.items():
+        setattr(locked, name, value)
+    if given.custom:
+        locked.custom = cf.merge_custom(locked.custom, given.custom)
     locked.stage = stage
     locked.stage_entered_at = now
     if stage.kind == StageKind.LOST:
-        locked.loss_reason = reason
+        reason = values.get(cf.LOSS_REASON) or locked.loss_reason
+        locked.loss_reason = gates.listed_loss_reason(actor.workspace_id, reason)
     locked.closed_at = now if stage.is_closed else None
     locked._history_user = actor
     locked.save()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from voronka.accounts.access import assignable_users, visible_users
 from voronka.api.references import pick
 from voronka.api.schemas import READ_ERRORS, WRITE_ERRORS, PathId, Window, page
 from voronka.clients.access import visible_companies, visible_contacts
+from voronka.core.errors import Invalid
 
 from .access import access_deal, access_pipeline, visible_deals, visible_pipelines, visible_stages
 from .actions import do_create_deal, do_move_deal, do_update_deal
@@ -127,4 +129,25 @@ def move_deal(request, deal_id: PathId, payload: MoveIn):
     user = request.auth
     deal = access_deal(user, deal_id)
     stage = pick(visible_stages(user, include_archived=True), "stage_id", payload.stage_id)
-    return do_move_deal(user, deal, stage, loss_reason=payload.loss_reason)
+    fields = _move_fields(user, deal, payload.fields)
+    return do_move_deal(user, deal, stage, loss_reason=payload.loss_reason, fields=fields)
+
+
+def _move_fields(user, deal, given: dict) -> dict:
+    """The values sent with a move, under the names the stage gate uses.
+
+    Companies and contacts come as ids (``company_id``), as the 422 names them, and are picked
+    from what the caller may see.
+    """
+    fields = dict(given)
+    for name, visible in (("company", visible_companies), ("contact", visible_contacts)):
+        if f"{name}_id" in fields:
+            pk = fields.pop(f"{name}_id")
+            if pk is not None and (isinstance(pk, bool) or not isinstance(pk, int)):
+                raise Invalid(_("Give an id."), {f"{name}_id": _("Give an id.")})
+            fields[name] = pick(visible(user), f"{name}_id", pk, keep=getattr(deal, name))
+        elif name in fields:
+            raise Invalid(
+                _("Unknown field."), {name: _("Send it as %(name)s_id.") % {"name": name}}
+            )
+    return fields

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from voronka.api.schemas import (
     Currency,
@@ -23,6 +23,9 @@ from voronka.api.schemas import (
     text,
 )
 
+#: Custom field values by key: text, numbers, dates as YYYY-MM-DD, a list for a multi-choice.
+CustomValues = dict[Annotated[str, StringConstraints(max_length=80)], Any] | None
+
 
 class StageOut(Schema):
     id: int
@@ -30,6 +33,9 @@ class StageOut(Schema):
     position: int
     kind: str = Field(description="open, won or lost")
     normal_days: int | None = Field(description="A deal longer than this in the stage is stalled.")
+    required_fields: list[str] = Field(
+        description='Fields a deal must have to enter: "invoice_no", "custom.<key>", …'
+    )
 
 
 class PipelineOut(Schema):
@@ -63,6 +69,9 @@ class DealOut(Schema):
     source: str
     expected_close: date | None
     loss_reason: str
+    invoice_no: str
+    invoice_amount: Decimal | None
+    custom: dict[str, Any] = Field(description="Custom field values by the field's key.")
     closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -81,6 +90,9 @@ class DealIn(Input):
     source: text(120) = ""
     expected_close: Day | None = None
     loss_reason: text(255) = ""
+    invoice_no: text(64) = ""
+    invoice_amount: Money | None = None
+    custom: CustomValues = None
 
 
 class DealPatch(Input):
@@ -96,11 +108,27 @@ class DealPatch(Input):
     source: text(120) = None
     expected_close: Day | None = None
     loss_reason: text(255) = None
+    invoice_no: text(64) = None
+    invoice_amount: Money | None = None
+    custom: CustomValues = Field(
+        None, description="Only the keys sent change; null or an empty string clears a value."
+    )
 
 
 class MoveIn(Input):
     stage_id: Id
-    loss_reason: text(255) = Field("", description="Required when the stage is a lost one.")
+    loss_reason: text(255) = Field(
+        "",
+        description="Required when the stage is a lost one; one of the head's loss reasons "
+        "when the workspace keeps a list.",
+    )
+    fields: dict[Annotated[str, StringConstraints(max_length=80)], Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Values the stage requires, set with the move, under the names a 422 "
+        'lists: {"invoice_no": "A-17", "invoice_amount": "150000.00", "company_id": 5, '
+        '"custom.payment": "Безнал"}.',
+    )
 
 
 class DealPage(Page):

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from voronka.api.tests.caller import Caller
 from voronka.clients.actions import do_create_company, do_create_contact
-from voronka.sales.actions import do_create_pipeline, do_update_deal
+from voronka.core.actions import do_create_custom_field
+from voronka.sales.actions import (
+    do_create_loss_reason,
+    do_create_pipeline,
+    do_set_stage_requirements,
+    do_update_deal,
+    do_update_pipeline_rules,
+)
 from voronka.sales.models import Deal, StageChange
 from voronka.testing.factories import make_deal
 
@@ -270,7 +277,7 @@ def test_a_move_to_the_lost_stage_without_a_reason_is_422_naming_loss_reason(org
     )
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "move_refused"
+    assert body["code"] == "missing_fields"
     assert set(body["fields"]) == {"loss_reason"}
     deal.refresh_from_db()
     assert deal.stage.name == "Новый лид"
@@ -320,3 +327,132 @@ def test_the_assistant_works_the_deals_handed_to_them_only(org):
     assert caller.ids("/deals") == [handed.id]
     assert caller.patch(f"/deals/{handed.id}", {"source": "Документы"}).status_code == 200
     assert caller.get(f"/deals/{other.id}").status_code == 404
+
+
+# --- Stage gates over the API -------------------------------------------------------------------
+
+
+def _require_invoice(org):
+    stage = org.stage("Счёт выставлен")
+    return do_set_stage_requirements(org.head, stage, ["invoice_no", "invoice_amount"])
+
+
+def test_a_move_without_the_stages_required_fields_is_422_naming_both(org):
+    invoice = _require_invoice(org)
+    deal = make_deal(org.manager2, org.pipeline)
+    response = Caller(org.manager2).post(f"/deals/{deal.id}/move", {"stage_id": invoice.id})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "missing_fields"
+    assert list(body["fields"]) == ["invoice_no", "invoice_amount"]
+    assert "Номер счёта" in body["message"]
+    deal.refresh_from_db()
+    assert deal.stage.name == "Новый лид"
+
+
+def test_the_missing_fields_come_in_the_same_request_and_the_move_succeeds(org):
+    invoice = _require_invoice(org)
+    deal = make_deal(org.manager2, org.pipeline)
+    response = Caller(org.manager2).post(
+        f"/deals/{deal.id}/move",
+        {"stage_id": invoice.id, "fields": {"invoice_no": "С-17", "invoice_amount": "150000.00"}},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["stage_id"] == invoice.id
+    assert (body["invoice_no"], body["invoice_amount"]) == ("С-17", "150000.00")
+
+
+def test_a_bad_value_sent_with_a_move_is_422_on_that_field(org):
+    invoice = _require_invoice(org)
+    deal = make_deal(org.manager2, org.pipeline)
+    response = Caller(org.manager2).post(
+        f"/deals/{deal.id}/move",
+        {"stage_id": invoice.id, "fields": {"invoice_no": "С-1", "invoice_amount": "много"}},
+    )
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {"invoice_amount"}
+
+
+def test_a_required_company_is_sent_by_id_and_a_colleagues_is_not_found(org):
+    stage = org.stage("Квалификация")
+    do_set_stage_requirements(org.head, stage, ["company"])
+    deal = make_deal(org.manager1, org.pipeline)
+    caller = Caller(org.manager1)
+    refused = caller.post(f"/deals/{deal.id}/move", {"stage_id": stage.id})
+    assert set(refused.json()["fields"]) == {"company_id"}
+    theirs = do_create_company(org.manager3, name="Чужая")
+    hidden = caller.post(
+        f"/deals/{deal.id}/move", {"stage_id": stage.id, "fields": {"company_id": theirs.id}}
+    )
+    assert hidden.status_code == 422 and set(hidden.json()["fields"]) == {"company_id"}
+    ours = do_create_company(org.manager1, name="Своя")
+    moved = caller.post(
+        f"/deals/{deal.id}/move", {"stage_id": stage.id, "fields": {"company_id": ours.id}}
+    )
+    assert moved.status_code == 200 and moved.json()["company_id"] == ours.id
+
+
+def test_custom_fields_are_written_and_read_with_the_deal(org):
+    do_create_custom_field(
+        org.head, entity="deal", label="Тип оплаты", key="payment", type="choice",
+        choices=["Безнал", "Наличные"],
+    )  # fmt: skip
+    stage = org.stage("КП отправлено")
+    do_set_stage_requirements(org.head, stage, ["custom.payment"])
+    caller = Caller(org.manager1)
+    created = caller.post(
+        "/deals",
+        {"title": "Поставка", "pipeline_id": org.pipeline.id, "custom": {"payment": "Безнал"}},
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["custom"] == {"payment": "Безнал"}
+    assert caller.post(f"/deals/{body['id']}/move", {"stage_id": stage.id}).status_code == 200
+    wrong = caller.patch(f"/deals/{body['id']}", {"custom": {"payment": "Бартер"}})
+    assert wrong.status_code == 422 and set(wrong.json()["fields"]) == {"custom.payment"}
+    emptied = caller.patch(f"/deals/{body['id']}", {"custom": {"payment": None}})
+    assert emptied.status_code == 422  # «КП отправлено» requires it
+    assert caller.get(f"/deals/{body['id']}").json()["custom"] == {"payment": "Безнал"}
+
+
+def test_a_deal_created_at_a_gated_stage_needs_its_fields(org):
+    invoice = _require_invoice(org)
+    caller = Caller(org.manager1)
+    values = {"title": "Счёт", "pipeline_id": org.pipeline.id, "stage_id": invoice.id}
+    refused = caller.post("/deals", values)
+    assert refused.status_code == 422
+    assert list(refused.json()["fields"]) == ["invoice_no", "invoice_amount"]
+    created = caller.post("/deals", {**values, "invoice_no": "С-9", "invoice_amount": 700})
+    assert created.status_code == 201
+    assert created.json()["invoice_amount"] == "700.00"
+
+
+def test_a_loss_reason_off_the_heads_list_is_422(org):
+    do_create_loss_reason(org.head, name="Дорого")
+    deal = make_deal(org.manager1, org.pipeline)
+    caller = Caller(org.manager1)
+    lost = org.stage("Проиграно").id
+    off = caller.post(f"/deals/{deal.id}/move", {"stage_id": lost, "loss_reason": "Так вышло"})
+    assert off.status_code == 422 and set(off.json()["fields"]) == {"loss_reason"}
+    on = caller.post(f"/deals/{deal.id}/move", {"stage_id": lost, "loss_reason": "Дорого"})
+    assert on.status_code == 200
+
+
+def test_the_order_rules_refuse_a_skip_over_the_api_naming_the_stage(org):
+    do_update_pipeline_rules(org.head, org.pipeline, no_skipping=True)
+    deal = make_deal(org.manager1, org.pipeline)
+    response = Caller(org.manager1).post(
+        f"/deals/{deal.id}/move", {"stage_id": org.stage("КП отправлено").id}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "move_refused"
+    assert set(response.json()["fields"]) == {"stage_id"}
+
+
+def test_stages_name_their_requirements(org):
+    _require_invoice(org)
+    stages = Caller(org.manager1).get(f"/pipelines/{org.pipeline.id}").json()["stages"]
+    required = {s["name"]: s["required_fields"] for s in stages}
+    assert required["Счёт выставлен"] == ["invoice_no", "invoice_amount"]
+    assert required["Новый лид"] == []
