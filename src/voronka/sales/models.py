@@ -211,3 +211,32 @@ class LossReason(WorkspaceModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DealImport(WorkspaceModel):
+    """A file of deals uploaded for import, kept until it is imported.
+
+    Its SHA-256 is the upload's idempotency key: the same file submitted twice (a double click,
+    a second tab) imports its deals once.
+    """
+
+    sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(_("file"), max_length=255)
+    #: The file itself, until the import is done; then emptied.
+    content = models.BinaryField(editable=False, default=b"")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    deal_count = models.PositiveIntegerField(_("deals"), default=0)
+
+    class Meta:
+        verbose_name = _("deal import")
+        verbose_name_plural = _("deal imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "sha256"], name="dealimport_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name

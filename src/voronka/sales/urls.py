@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import settings_views, views
+from . import import_views, settings_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("board/column/<int:stage_id>/", views.board_column, name="board_column"),
     path("deals/", views.deal_list, name="deal_list"),
     path("deals/new/", views.deal_create, name="deal_create"),
+    path("deals/import/", import_views.deal_import, name="deal_import"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
