@@ -10,6 +10,7 @@ from voronka.accounts.access import may_write
 from voronka.control.evaluate import after_commit
 from voronka.core.errors import Invalid, NotAllowed
 
+from . import reminders
 from .models import Task, TaskType
 
 TASK_FIELDS = ("type", "goal", "due_at", "owner", "deal", "contact", "result")
@@ -61,12 +62,14 @@ def do_create_task(
     )
     task._history_user = actor
     task.save()
+    reminders.plan_reminders(task)
     after_commit(actor.workspace_id, tasks=[task.id], deals=[task.deal_id])
     return task
 
 
 @transaction.atomic
 def do_update_task(actor, task: Task, **changes) -> Task:
+    """Change a task; a meeting moved to another time gets its reminders planned anew."""
     values = _validate(dict(changes))
     _check(actor, **{k: v for k, v in values.items() if k in ("owner", "deal", "contact")})
     previous_deal = task.deal_id
@@ -74,13 +77,17 @@ def do_update_task(actor, task: Task, **changes) -> Task:
         setattr(task, k, v)
     task._history_user = actor
     task.save()
+    reminders.plan_reminders(task)
     after_commit(actor.workspace_id, tasks=[task.id], deals=[previous_deal, task.deal_id])
     return task
 
 
 @transaction.atomic
 def do_complete_task(actor, task: Task, *, result: str = "", at=None) -> Task:
-    """Mark a task done with its result; completing it twice changes nothing."""
+    """Mark a task done with its result; completing it twice changes nothing.
+
+    A meeting done needs no reminder: the unsent ones are cancelled.
+    """
     _check(actor)
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if locked.done_at is not None:
@@ -89,6 +96,7 @@ def do_complete_task(actor, task: Task, *, result: str = "", at=None) -> Task:
     locked.result = (result or "").strip()
     locked._history_user = actor
     locked.save()
+    reminders.plan_reminders(locked)
     after_commit(actor.workspace_id, tasks=[locked.id], deals=[locked.deal_id])
     return locked
 
@@ -99,8 +107,30 @@ def do_reopen_task(actor, task: Task) -> Task:
     task.done_at = None
     task._history_user = actor
     task.save()
+    reminders.plan_reminders(task)
     after_commit(actor.workspace_id, tasks=[task.id], deals=[task.deal_id])
     return task
+
+
+@transaction.atomic
+def do_plan_next_step(
+    actor, deal, *, goal: str = "", due_at=None, type: str = TaskType.CALL, owner=None
+) -> Task | None:
+    """Plan a deal's next step together with the move, the communication or the completed task
+    whose form asked for it (the caller's transaction holds both).
+
+    Nothing is planned when no goal is given (the form's next-step fields left empty) or the deal
+    is closed: a closed deal needs no next step. A goal without a due time is refused like any
+    task, and then the whole form's change is undone with it.
+    """
+    from voronka.sales.models import Deal
+
+    if not (goal or "").strip():
+        return None
+    fresh = Deal.objects.select_related("stage").get(pk=deal.pk)
+    if fresh.stage.is_closed:
+        return None
+    return do_create_task(actor, deal=fresh, goal=goal, due_at=due_at, type=type, owner=owner)
 
 
 # --- The head's list of task goals ---------------------------------------------------------------

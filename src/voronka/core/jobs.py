@@ -37,3 +37,8 @@ SCHEDULE += [
     (control_jobs.evaluate_rules_nightly, {"hour": 2, "minute": 40}),
     (control_jobs.send_digests, {"minute": "*/5"}),
 ]
+
+# Meeting reminders (voronka.activities): due ones go out every minute.
+from voronka.activities import jobs as activities_jobs  # noqa: E402
+
+SCHEDULE += [(activities_jobs.send_meeting_reminders, {"minute": "*"})]
