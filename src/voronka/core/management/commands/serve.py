@@ -21,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, **options):
         bindir = os.path.dirname(sys.executable)
-        worker = subprocess.Popen([os.path.join(bindir, "voronka"), "worker"])
+        # The worker reports only problems here; `voronka worker` alone shows every task it runs.
+        worker = subprocess.Popen([os.path.join(bindir, "voronka"), "worker", "--verbosity", "0"])
         web = subprocess.Popen(
             [
                 os.path.join(bindir, "gunicorn"),
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(f"\nVoronka is running at http://{host}:{port}/"))
         self.stdout.write(f"database: {settings.DATABASES['default']['NAME']}")
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            self.stdout.write(f"outgoing mail is kept in: {settings.EMAIL_FILE_PATH}")
         demo = list(
             User.objects.filter(username__in=["head", "manager1", "manager3", "owner"]).values_list(
                 "username", flat=True

@@ -35,7 +35,7 @@ class Command(BaseCommand):
             scheduler.start()
             self.stdout.write(f"worker: {len(SCHEDULE)} scheduled jobs")
         try:
-            call_command("db_worker", interval=1.0)
+            call_command("db_worker", interval=1.0, verbosity=options["verbosity"])
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
