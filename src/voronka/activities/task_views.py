@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -30,7 +31,9 @@ from voronka.sales.access import access_deal
 
 from .access import access_task
 from .actions import do_complete_task, do_create_task, do_update_task
+from .goals import suggested_goals
 from .models import TaskType
+from .next_step import NextStepForm, plan_posted
 
 #: The event the deal page's live parts reload on.
 DEAL_CHANGED = "dealChanged"
@@ -83,6 +86,16 @@ class TaskForm(StyledForm, forms.Form):
         self.fields["owner"].queryset = User.objects.filter(
             Q(id__in=assignable_users(user).values("id")) | Q(id=current_owner or 0)
         ).order_by("first_name", "last_name", "username")
+        # The head's goals for the deal's stage, offered as suggestions (free text stays).
+        goal_deal = task.deal if task is not None and task.deal_id else deal
+        self.goals = (
+            suggested_goals(user.workspace_id, goal_deal.stage_id)
+            if goal_deal is not None
+            else suggested_goals(user.workspace_id)
+        )
+        self.datalist_id = f"task-goals-{task.id if task else 'new'}"
+        if self.goals:
+            self.fields["goal"].widget.attrs["list"] = self.datalist_id
         if task is not None:
             self.initial.update(
                 type=task.type, goal=task.goal, due_at=task.due_at, owner=task.owner_id
@@ -207,11 +220,16 @@ def task_complete(request, task_id: int):
     user = request.user
     task = access_task(user, task_id, for_update=True)
     form = CompleteForm(request.POST)
+    # Completing a deal's last open task asks for the next one in the same form.
+    next_form = NextStepForm.for_request(request.POST, task.deal, place="complete")
     if form.is_valid():
         try:
-            task = do_complete_task(user, task, result=form.cleaned_data["result"])
+            with transaction.atomic():
+                task = do_complete_task(user, task, result=form.cleaned_data["result"])
+                plan_posted(user, task.deal, next_form)
         except DomainError as exc:
-            exc.add_to_form(form)
+            if next_form is None or not next_form.errors:
+                exc.add_to_form(form)
         else:
             message = _("Task done.")
             if request.htmx:
@@ -223,7 +241,7 @@ def task_complete(request, task_id: int):
         return render(
             request,
             "activities/task_form_complete.html",
-            {"task": task, "form": form, "open": True},
+            {"task": task, "form": form, "open": True, "next_form": next_form},
             status=422,
         )
     messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))

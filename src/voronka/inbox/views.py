@@ -10,6 +10,7 @@ import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from voronka.accounts.access import may_write
+from voronka.activities.next_step import NextStepForm, plan_posted
 from voronka.clients.access import access_contact
 from voronka.core.errors import DomainError
 from voronka.sales.access import access_deal
@@ -62,11 +64,16 @@ def communication_create(request):
         deal = access_deal(user, request.POST["deal"], for_update=True)
     if request.POST.get("contact"):
         contact = access_contact(user, request.POST["contact"], for_update=True)
+    # The deal's next step, asked for in the same form when it has no open task.
+    next_form = NextStepForm.for_request(request.POST, deal, place="comm")
     if form.is_valid():
         try:
-            do_log_communication(user, deal=deal, contact=contact, **form.action_fields())
+            with transaction.atomic():
+                do_log_communication(user, deal=deal, contact=contact, **form.action_fields())
+                plan_posted(user, deal, next_form)
         except DomainError as exc:
-            exc.add_to_form(form)
+            if next_form is None or not next_form.errors:
+                exc.add_to_form(form)
         else:
             message = _("Logged on the timeline.")
             if request.htmx:
@@ -76,13 +83,18 @@ def communication_create(request):
                         "contact": contact.id if contact else None,
                     }
                 )
-                response = render(request, "inbox/_communication_form.html", {"form": fresh})
+                ctx = {
+                    "form": fresh,
+                    "next_form": NextStepForm.if_needed(deal, place="comm") if deal else None,
+                }
+                response = render(request, "inbox/_communication_form.html", ctx)
                 return _changed(response, message)
             messages.success(request, message)
             return redirect(_back(request, deal=deal, contact=contact))
     template = "inbox/_communication_form.html" if request.htmx else "inbox/communication_form.html"
     ctx = {
         "form": form,
+        "next_form": next_form,
         "deal": deal,
         "contact": contact,
         "back": _back(request, deal=deal, contact=contact),

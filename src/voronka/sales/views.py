@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -30,6 +31,7 @@ from django_htmx.http import trigger_client_event
 from voronka.accounts.access import assignable_users, may_write
 from voronka.accounts.models import User
 from voronka.activities.access import visible_tasks
+from voronka.activities.next_step import NextStepForm, plan_posted
 from voronka.activities.task_views import TaskForm
 from voronka.clients.access import (
     access_company,
@@ -368,6 +370,8 @@ def deal_move(request, deal_id: int):
     form = MoveForm(user, deal, request.POST)
     entry_names = _posted_entry_names(request.POST)
     entry = EntryFieldsForm(user, entry_names, request.POST) if entry_names else None
+    # The next step, asked for when the deal has no open task (the deal page sends it).
+    next_form = NextStepForm.for_request(request.POST, deal, place="move")
     error = None
     moved = None
     if not form.is_valid():
@@ -381,13 +385,15 @@ def deal_move(request, deal_id: int):
             reason = entry.cleaned_data["loss_reason"]
         given = entry.given() if entry is not None else {}
         try:
-            moved = do_move_deal(
-                user,
-                deal,
-                form.cleaned_data["stage"],
-                loss_reason=reason,
-                **({"fields": given} if given else {}),
-            )
+            with transaction.atomic():
+                moved = do_move_deal(
+                    user,
+                    deal,
+                    form.cleaned_data["stage"],
+                    loss_reason=reason,
+                    **({"fields": given} if given else {}),
+                )
+                plan_posted(user, moved, next_form)
         except DomainError as exc:
             error = exc
     ask = None
@@ -409,6 +415,8 @@ def deal_move(request, deal_id: int):
                 entry_form=ask if asks_more else None,
                 entry_stage=target,
             )
+            if next_form is not None and ctx.get("move_next_form") is not None:
+                ctx["move_next_form"] = next_form  # what was typed stays, with its errors
             return render(request, "sales/_deal_stages.html", ctx, status=422)
         response = render(request, "sales/_deal_stages.html", ctx)
         trigger_client_event(response, DEAL_CHANGED)
@@ -692,6 +700,7 @@ def _stage_panel_context(user, deal) -> dict:
         "days_in_stage": rules.days_in_stage(deal.stage_entered_at, now),
         "writable": may_write(user),
         "loss_reasons": _loss_reasons(user) if may_write(user) else [],
+        "move_next_form": (NextStepForm.if_needed(deal, place="move") if may_write(user) else None),
     }
 
 
@@ -711,6 +720,12 @@ def _deal_context(request, deal, *, limit: int = TIMELINE_PAGE) -> dict:
     ctx.update(
         {
             "open_tasks": open_tasks,
+            # Completing the only open task leaves the deal without one: ask for the next.
+            "complete_next_form": (
+                NextStepForm(deal=deal, place="complete")
+                if len(open_tasks) == 1 and may_write(user) and not deal.stage.is_closed
+                else None
+            ),
             "next_task": open_tasks[0] if open_tasks else None,
             "no_next_step": not open_tasks and not deal.stage.is_closed,
             "entries": entries,
@@ -740,5 +755,6 @@ def deal_detail(request, deal_id: int):
         return render(request, "sales/_deal_timeline.html", ctx)
     if ctx["writable"]:
         ctx["comm_form"] = CommunicationForm(initial={"deal": deal.id})
+        ctx["comm_next_form"] = NextStepForm.if_needed(deal, place="comm")
         ctx["task_form"] = TaskForm(user, deal=deal)
     return render(request, "sales/deal_detail.html", ctx)
