@@ -276,12 +276,12 @@ def _task_findings(ctx: Context, task_ids: list[int] | None, owner_ids) -> Itera
 def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
     """Calls, meetings and conversations whose grace period passed without a real comment.
 
-    Only the first characters of each comment travel: enough to tell whether it counts. A
-    comment whose beginning is nothing but blanks is read whole.
+    Only the first characters of each comment travel: enough to tell whether it counts, which
+    is checked first since most comments do. A comment whose beginning is nothing but blanks
+    is read whole.
     """
     minimum = ctx.settings.min_comment_length
     prefix = max(64, 3 * minimum)
-    seen: set[int] = set()
     unsure: dict[int, Found] = {}
     for qs in querysets:
         rows = (
@@ -301,16 +301,11 @@ def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
                 "length",
             )
         )
-        for cid, author_id, deal_id, kind, at, seconds, head, length in _raw_rows(
-            rows, moments=(4,)
-        ):
-            if cid in seen or author_id is None:
+        for cid, author_id, deal_id, kind, at, seconds, head, length in _raw_rows(rows):
+            if comment_counts(head, minimum) or author_id is None:
                 continue
-            seen.add(cid)
-            ended = at + timedelta(seconds=seconds or 0)
+            ended = _moment(at) + timedelta(seconds=seconds or 0)
             if not comment_is_due(ended, ctx.grace[kind], ctx.now):
-                continue
-            if comment_counts(head, minimum):
                 continue
             found = Found(
                 ViolationKind.MISSING_COMMENT,
@@ -333,6 +328,56 @@ def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
 # -- Findings -> rows ----------------------------------------------------------------------------
 
 
+#: The columns ``_insert`` writes: every column of the table (a test holds it to that).
+INSERT_COLUMNS = (
+    "workspace_id",
+    "created_at",
+    "updated_at",
+    "kind",
+    "subject",
+    "manager_id",
+    "deal_id",
+    "task_id",
+    "communication_id",
+    "since",
+    "resolved_at",
+)
+
+
+def _insert(ctx: Context, rows: list[Found]) -> None:
+    """Open violations in one statement run over many rows.
+
+    Plain ``executemany`` writes several times faster than ``bulk_create`` here; a row a
+    concurrent evaluation opened meanwhile is left as it is (the unique open row stands).
+    """
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (
+        f"INSERT INTO {quote(Violation._meta.db_table)} "
+        f"({', '.join(quote(c) for c in INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))}) ON CONFLICT DO NOTHING"
+    )
+    now = adapt(ctx.now)
+    params = [
+        (
+            ctx.workspace_id,
+            now,
+            now,
+            str(f.kind),
+            f.subject,
+            f.manager_id,
+            f.deal_id,
+            f.task_id,
+            f.communication_id,
+            adapt(min(f.since, ctx.now)),
+            None,
+        )
+        for f in rows
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def _apply(ctx: Context, found: dict[tuple[str, str], Found], existing_qs, outcome: Outcome):
     """Insert what is new, close what no longer holds, hand over what changed hands."""
     now = ctx.now
@@ -342,20 +387,7 @@ def _apply(ctx: Context, found: dict[tuple[str, str], Found], existing_qs, outco
             existing_qs.order_by().values_list("id", "kind", "subject", "manager_id", "deal_id")
         )
     }
-    new = [
-        Violation(
-            workspace_id=ctx.workspace_id,
-            kind=f.kind,
-            subject=f.subject,
-            manager_id=f.manager_id,
-            deal_id=f.deal_id,
-            task_id=f.task_id,
-            communication_id=f.communication_id,
-            since=min(f.since, now),
-        )
-        for key, f in found.items()
-        if key not in existing
-    ]
+    new = [f for key, f in found.items() if key not in existing]
     gone = [vid for key, (vid, _m, _d) in existing.items() if key not in found]
     moved = [
         Violation(id=vid, manager_id=found[key].manager_id, deal_id=found[key].deal_id)
@@ -363,9 +395,7 @@ def _apply(ctx: Context, found: dict[tuple[str, str], Found], existing_qs, outco
         if key in found and (found[key].manager_id, found[key].deal_id) != (manager_id, deal_id)
     ]
     for i in range(0, len(new), BATCH):
-        with transaction.atomic():
-            # A concurrent evaluation may have opened the same one: the unique open row stands.
-            Violation.objects.bulk_create(new[i : i + BATCH], ignore_conflicts=True)
+        _insert(ctx, new[i : i + BATCH])
     for chunk in _chunks(gone, BATCH):
         with transaction.atomic():
             Violation.objects.filter(id__in=chunk, resolved_at__isnull=True).update(

@@ -105,6 +105,12 @@ class Violation(WorkspaceModel):
                 fields=["workspace", "resolved_at", "manager", "kind"], name="violation_open"
             ),
             models.Index(fields=["deal", "resolved_at"], name="violation_deal"),
+            # The control screen's drill-down of a kind, oldest first, reads a page of this.
+            models.Index(
+                fields=["workspace", "kind", "since", "id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="violation_open_kind_since",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

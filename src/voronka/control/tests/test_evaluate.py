@@ -386,3 +386,10 @@ def test_rules_settings_exist_for_every_workspace_on_first_use(org):
     assert not RuleSettings.objects.filter(workspace=org.workspace).exists()
     evaluate_workspace(org.workspace.id)
     assert RuleSettings.objects.get(workspace=org.workspace).min_comment_length == 20
+
+
+def test_the_fast_insert_writes_every_column_of_the_violations_table():
+    from voronka.control.evaluate import INSERT_COLUMNS
+
+    columns = {f.column for f in Violation._meta.concrete_fields if not f.primary_key}
+    assert set(INSERT_COLUMNS) == columns
