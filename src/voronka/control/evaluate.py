@@ -190,7 +190,8 @@ def _raw_rows(values_qs, moments: tuple[int, ...] = ()) -> Iterator[tuple]:
     only the timestamps need converting here, and ``fromisoformat`` does it fast.
     """
     sql, params = values_qs.query.sql_with_params()
-    with connection.cursor() as cursor:
+    # A server-side cursor on PostgreSQL: a million rows are not held in memory at once.
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(5000):
             for row in batch:
