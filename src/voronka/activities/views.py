@@ -16,7 +16,7 @@ from voronka.accounts.access import may_write
 from voronka.accounts.models import User
 from voronka.clients.access import visible_contacts
 from voronka.clients.forms import UserChoiceField, owner_filter_choices
-from voronka.control.comments import waiting_for_comment
+from voronka.control.comments import my_stalled_deals, waiting_for_comment
 from voronka.core.forms import StyledForm
 from voronka.core.listing import capped_count, paginate
 from voronka.sales.access import visible_deals
@@ -66,7 +66,7 @@ def _section(qs, limit: int = SECTION_LIMIT) -> dict:
 @login_required
 def my_day(request):
     """The signed-in person's day: communications waiting for a comment, overdue, today, deals
-    without a next step, tomorrow."""
+    without a next step, stalled deals, tomorrow."""
     user = request.user
     now = timezone.now()
     today, tomorrow, day_after = day_bounds(now, timezone.get_current_timezone())
@@ -103,6 +103,7 @@ def my_day(request):
         "now": now,
         "today": today,
         "waiting": waiting,
+        "stalled": my_stalled_deals(user),
         "overdue": overdue,
         "due_today": due_today,
         "due_tomorrow": due_tomorrow,

@@ -1,4 +1,5 @@
-"""The communications waiting for their author's comment: the first section of My day."""
+"""My day's parts from the rules of work: communications waiting for their author's comment (the
+first section), and the person's stalled deals."""
 
 from __future__ import annotations
 
@@ -56,3 +57,20 @@ def waiting_for_comment(user, now: datetime, *, limit: int = SECTION_LIMIT) -> d
         comm.comment_short = bool(comm.comment.strip())
         rows.append(comm)
     return {"rows": rows, "count": count, "capped": capped, "min_length": minimum}
+
+
+def my_stalled_deals(user, *, limit: int = 20) -> dict:
+    """The person's own deals flagged as stalled or with the next contact too far ahead,
+    longest flagged first (read from the open violations, as the control screen does)."""
+    qs = (
+        Violation.objects.filter(
+            workspace_id=user.workspace_id,
+            resolved_at__isnull=True,
+            manager_id=user.id,
+            kind__in=[ViolationKind.STALLED, ViolationKind.NEXT_CONTACT_GAP],
+        )
+        .select_related("deal", "deal__stage")
+        .order_by("since", "id")
+    )
+    count, capped = capped_count(qs, COUNT_CAP)
+    return {"rows": list(qs[:limit]), "count": count, "capped": capped}

@@ -77,3 +77,28 @@ def test_a_call_flagged_long_ago_stays_until_it_is_commented(org):
     evaluate_workspace(org.workspace.id, now=timezone.now() - timedelta(days=20))  # flagged then
     evaluate_workspace(org.workspace.id)  # a month back from now: the call is older, and kept
     assert len(waiting_rows(my_day(org.manager1))) == 1
+
+
+def test_my_stalled_deals_are_on_my_day_until_a_snooze_pauses_them(
+    org, django_capture_on_commit_callbacks
+):
+    from voronka.activities.actions import do_create_task
+    from voronka.control.actions import do_snooze_deal
+
+    deal = make_deal(org.manager1, org.pipeline, title="Монтаж СКС", days_ago=9)
+    do_create_task(
+        org.manager1, goal="Согласовать смету", due_at=timezone.now() + timedelta(days=1), deal=deal
+    )
+    make_deal(org.manager2, org.pipeline, title="Чужая сделка", days_ago=9)
+    evaluate_workspace(org.workspace.id)
+    html = my_day(org.manager1)
+    rows = html.split('data-testid="stalled-deal"')[1:]
+    assert len(rows) == 1
+    assert "Монтаж СКС" in rows[0] and "норма — 2 дня" in rows[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        do_snooze_deal(
+            org.manager1, deal, until=timezone.now() + timedelta(days=3), reason="Ждём смету"
+        )
+    html = my_day(org.manager1)
+    assert 'data-testid="stalled-deal"' not in html
+    assert "Ни одна сделка не задержалась на этапе дольше нормы." in html
