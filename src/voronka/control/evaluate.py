@@ -552,7 +552,7 @@ def take_snapshot(workspace: Workspace, *, now: datetime | None = None) -> int:
     counts = (
         Violation.objects.filter(workspace_id=workspace.id, resolved_at__isnull=True)
         .values_list("manager_id", "kind")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     rows = [

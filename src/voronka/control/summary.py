@@ -22,7 +22,9 @@ def open_counts(workspace_id: int, manager_ids=None) -> dict[tuple[int, str], in
     qs = Violation.objects.filter(workspace_id=workspace_id, resolved_at__isnull=True)
     if manager_ids is not None:
         qs = qs.filter(manager_id__in=manager_ids)
-    rows = qs.values_list("manager_id", "kind").annotate(n=Count("id")).order_by()
+    # COUNT(*), not COUNT(id): PostgreSQL then answers from the (workspace, resolved, manager,
+    # kind) index alone, however many resolved rows the table has gathered.
+    rows = qs.values_list("manager_id", "kind").annotate(n=Count("*")).order_by()
     return {(m, k): n for m, k, n in rows}
 
 
