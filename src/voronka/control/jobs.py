@@ -25,7 +25,7 @@ def _evaluate_all(*, full: bool) -> None:
         except Exception:
             log.exception("evaluating the rules of workspace %s failed", workspace.id)
             continue
-        log.info("rules of workspace %s: %s", workspace.id, outcome)
+        log.debug("rules of workspace %s: %s", workspace.id, outcome)
 
 
 @task()
@@ -54,4 +54,4 @@ def send_digests() -> None:
     """Send the daily digests of the workspaces whose digest time has come today."""
     sent = send_due_digests()
     if sent:
-        log.info("sent %s digest emails", sent)
+        log.debug("sent %s digest emails", sent)
