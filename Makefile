@@ -67,7 +67,7 @@ test: system-deps lint check
 bench: venv assets messages-compiled
 	$(PY) -m bench
 
-APPS := core accounts clients sales activities inbox control
+APPS := core accounts clients sales activities inbox control planning analytics
 
 # Each app keeps its own catalogue (src/voronka/<app>/locale); refresh them after changing strings.
 messages: venv

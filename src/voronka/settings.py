@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "voronka.activities",
     "voronka.inbox",
     "voronka.control",
+    "voronka.planning",
+    "voronka.analytics",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,8 @@ urlpatterns = [
     path("", include("voronka.activities.urls")),
     path("", include("voronka.inbox.urls")),
     path("", include("voronka.control.urls")),
+    path("", include("voronka.planning.urls")),
+    path("", include("voronka.analytics.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
