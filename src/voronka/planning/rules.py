@@ -45,22 +45,33 @@ def period_end(kind: str, start: date) -> date:
     return date(start.year + month0 // 12, month0 % 12 + 1, 1)
 
 
-def working_days(start: date, end: date, days_off: frozenset[date] = frozenset()) -> int:
-    """Monday to Friday in ``[start, end)``, less the workspace's days off if it has any."""
+WEEKDAYS = frozenset(range(5))
+
+
+def working_days(
+    start: date,
+    end: date,
+    weekdays: frozenset[int] = WEEKDAYS,
+    days_off: frozenset[date] = frozenset(),
+) -> int:
+    """Working days in ``[start, end)``: Monday to Friday unless the workspace's settings name
+    other days of the week (0 = Monday), less its days off if it has any."""
     if end <= start:
         return 0
     total = (end - start).days
     weeks, rest = divmod(total, 7)
-    count = weeks * 5
+    count = weeks * len(weekdays)
     for i in range(rest):
-        if (start + timedelta(days=weeks * 7 + i)).weekday() < 5:
+        if (start + timedelta(days=weeks * 7 + i)).weekday() in weekdays:
             count += 1
-    return count - sum(1 for d in days_off if start <= d < end and d.weekday() < 5)
+    return count - sum(1 for d in days_off if start <= d < end and d.weekday() in weekdays)
 
 
-def elapsed_working_days(start: date, end: date, today: date) -> int:
+def elapsed_working_days(
+    start: date, end: date, today: date, weekdays: frozenset[int] = WEEKDAYS
+) -> int:
     """Working days of ``[start, end)`` up to and including ``today``."""
-    return working_days(start, min(end, today + timedelta(days=1)))
+    return working_days(start, min(end, today + timedelta(days=1)), weekdays)
 
 
 # -- Assumptions ---------------------------------------------------------------------------------

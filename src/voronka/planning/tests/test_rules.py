@@ -111,7 +111,11 @@ def test_periods_and_working_days():
     assert period_end("month", date(2025, 12, 1)) == date(2026, 1, 1)
     assert period_end("year", date(2025, 1, 1)) == date(2026, 1, 1)
     assert working_days(date(2025, 6, 1), date(2025, 7, 1)) == 21
-    assert working_days(date(2025, 6, 2), date(2025, 6, 9), frozenset({date(2025, 6, 3)})) == 4
+    assert (
+        working_days(date(2025, 6, 2), date(2025, 6, 9), days_off=frozenset({date(2025, 6, 3)}))
+        == 4
+    )
+    assert working_days(date(2025, 6, 1), date(2025, 7, 1), frozenset(range(6))) == 25
     assert elapsed_working_days(date(2025, 6, 1), date(2025, 7, 1), date(2025, 6, 4)) == 3
 
 
