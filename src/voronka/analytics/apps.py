@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,18 @@ class AnalyticsConfig(AppConfig):
     name = "voronka.analytics"
     label = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        # The rollups follow every saved deal, stage change and communication (see rollups.py).
+        from voronka.inbox.models import Communication
+        from voronka.sales.models import Deal, StageChange
+
+        from . import rollups
+
+        post_save.connect(rollups.deal_saved, sender=Deal, dispatch_uid="analytics_deal")
+        post_save.connect(
+            rollups.stage_change_saved, sender=StageChange, dispatch_uid="analytics_stage_change"
+        )
+        post_save.connect(
+            rollups.communication_saved, sender=Communication, dispatch_uid="analytics_comm"
+        )

@@ -42,3 +42,8 @@ SCHEDULE += [
 from voronka.activities import jobs as activities_jobs  # noqa: E402
 
 SCHEDULE += [(activities_jobs.send_meeting_reminders, {"minute": "*"})]
+
+# Analytics (voronka.analytics): the rollups follow rows written in bulk, every minute.
+from voronka.analytics import jobs as analytics_jobs  # noqa: E402
+
+SCHEDULE += [(analytics_jobs.refresh_rollups, {"minute": "*"})]

@@ -1,0 +1,199 @@
+"""Rollups the analytics read instead of the raw history: counts per day in the workspace's time
+zone, kept up to date by ``voronka.analytics.rollups`` (see there why a job, not the actions).
+
+Every table is keyed by the workspace first (the sharding key) and the local day second, so a
+period's figures are one index range. Ids are plain integers (no foreign keys): a rollup row
+outlives nothing and constrains nothing; 0 stands for "none" (a deal's first entry has no
+previous stage, a communication may have no author). Amounts are whole kopecks (cents) in a
+64-bit integer, so sums are exact on SQLite as on PostgreSQL.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from voronka.core.models import Workspace
+
+
+class StageEntryDay(models.Model):
+    """Deals entering a stage on a day: from which stage, with which loss reason (lost stages),
+    their amount, and how many of these entries were followed by a win of the deal."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    pipeline_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    source = models.CharField(max_length=120, blank=True)
+    stage_id = models.BigIntegerField()
+    from_stage_id = models.BigIntegerField(default=0)
+    loss_reason = models.CharField(max_length=255, blank=True)
+    entered = models.IntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    later_won = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stage entries per day")
+        verbose_name_plural = _("stage entries per day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "pipeline_id",
+                    "day",
+                    "owner_id",
+                    "source",
+                    "stage_id",
+                    "from_stage_id",
+                    "loss_reason",
+                ],
+                name="stageentryday_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "owner_id", "day"], name="stageentryday_owner_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} stage {self.stage_id}: {self.entered}"
+
+
+class StageExitDay(models.Model):
+    """Stays in a stage that ended, counted on the day the stay began, by the stage left to."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    pipeline_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    source = models.CharField(max_length=120, blank=True)
+    stage_id = models.BigIntegerField()
+    to_stage_id = models.BigIntegerField()
+    left = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stage exits per day")
+        verbose_name_plural = _("stage exits per day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "pipeline_id",
+                    "day",
+                    "owner_id",
+                    "source",
+                    "stage_id",
+                    "to_stage_id",
+                ],
+                name="stageexitday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} stage {self.stage_id} → {self.to_stage_id}: {self.left}"
+
+
+class DurationDay(models.Model):
+    """A histogram of durations: finished stays in a stage (metric "stage", on the day the stay
+    began) and cycles from a deal's creation to its win (metric "cycle", on the day of the win).
+
+    ``hours`` is the duration's bucket (``rules.duration_bucket``): whole hours below three
+    days, whole days (in hours) above; medians and percentiles are exact at that resolution.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    pipeline_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    source = models.CharField(max_length=120, blank=True)
+    stage_id = models.BigIntegerField()
+    metric = models.CharField(max_length=5)
+    hours = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("durations per day")
+        verbose_name_plural = _("durations per day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "pipeline_id",
+                    "day",
+                    "owner_id",
+                    "source",
+                    "stage_id",
+                    "metric",
+                    "hours",
+                ],
+                name="durationday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} stage {self.stage_id} {self.metric} {self.hours} h: {self.count}"
+
+
+class CommunicationDay(models.Model):
+    """Communications per author and local day by kind, direction and outcome: how many, their
+    seconds, and how many carry a comment that counts under the rules of work."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    author_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8)
+    direction = models.CharField(max_length=3, blank=True)
+    outcome = models.CharField(max_length=10, blank=True)
+    count = models.IntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+    commented = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("communications per day")
+        verbose_name_plural = _("communications per day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "day", "author_id", "kind", "direction", "outcome"],
+                name="communicationday_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "author_id", "day"], name="communicationday_author"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} by {self.author_id}: {self.count}"
+
+
+class DealFootprint(models.Model):
+    """What one deal currently adds to the rollups, so that a change to the deal (a move, a new
+    owner, amount or source) is applied as the difference between its old and new footprint."""
+
+    deal_id = models.BigIntegerField(primary_key=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    company_id = models.BigIntegerField(default=0)
+    data = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("deal footprint")
+        verbose_name_plural = _("deal footprints")
+        indexes = [models.Index(fields=["workspace", "company_id"], name="dealfootprint_company")]
+
+    def __str__(self) -> str:
+        return f"deal {self.deal_id}"
+
+
+class RollupMark(models.Model):
+    """How far the incremental job has read a workspace's stage changes and communications (by
+    id), and the settings the rollups were computed with (a change to them rebuilds them)."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    stage_change_id = models.BigIntegerField(default=0)
+    communication_id = models.BigIntegerField(default=0)
+    timezone = models.CharField(max_length=64, blank=True)
+    min_comment_length = models.IntegerField(default=0)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rollup mark")
+        verbose_name_plural = _("rollup marks")
+
+    def __str__(self) -> str:
+        return f"workspace {self.workspace_id}"

@@ -1,0 +1,434 @@
+"""The analytics' query interface: observed conversions, the average deal, KPI facts and the
+funnel, read from the rollups (never from the raw history).
+
+Conventions of every function here:
+
+- ``workspace`` is a ``Workspace`` or its id;
+- ``since`` and ``until`` are ``datetime.date`` values, both included, meaning calendar days in
+  the workspace's time zone;
+- ``owners`` is a list of user ids (the deals' owners, the communications' authors) or None for
+  everyone; **visibility is the caller's job**: pass ``accounts.access.owner_scope(user)`` (or a
+  part of it) for a person;
+- amounts are ``Decimal`` in the workspace's currency; shares are floats in 0..1, or None when
+  there is nothing to divide by.
+
+The definitions (what counts, from which records) are in ``voronka.analytics.kpis.KPIS`` and
+``voronka.analytics.rules``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import Sum
+
+from voronka.accounts.models import User
+from voronka.control.evaluate import COMMENTED
+from voronka.core.models import Workspace
+from voronka.inbox.models import CommKind, Direction
+from voronka.sales.models import Pipeline, Stage
+
+from . import rules
+from .kpis import COUNTED, KPIS, Kpi
+from .models import CommunicationDay, DealFootprint, DurationDay, StageEntryDay, StageExitDay
+
+__all__ = [
+    "KPIS",
+    "Kpi",
+    "StageConversion",
+    "Selection",
+    "stage_conversions",
+    "average_won_amount",
+    "kpi_values",
+    "funnel_facts",
+    "funnel_stages",
+    "cohorts",
+]
+
+
+def _ws_id(workspace) -> int:
+    return workspace.pk if isinstance(workspace, Workspace) else int(workspace)
+
+
+def _pipeline_id(pipeline) -> int | None:
+    if pipeline is None:
+        return None
+    return pipeline.pk if isinstance(pipeline, Pipeline) else int(pipeline)
+
+
+def money(cents_: int) -> Decimal:
+    return (Decimal(cents_) / 100).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which deals' figures to read: a pipeline, a period, and optional filters.
+
+    ``company_id`` (one client) is read from the deals' footprints rather than the daily
+    rollups: one client's deals are few, and the figures are the same by construction.
+    """
+
+    workspace_id: int
+    pipeline_id: int
+    since: date
+    until: date
+    owners: tuple[int, ...] | None = None
+    sources: tuple[str, ...] | None = None
+    company_id: int | None = None
+
+    @classmethod
+    def make(cls, workspace, pipeline, *, since, until, owners=None, sources=None, company=None):
+        return cls(
+            workspace_id=_ws_id(workspace),
+            pipeline_id=_pipeline_id(pipeline),
+            since=since,
+            until=until,
+            owners=tuple(sorted(int(o) for o in owners)) if owners is not None else None,
+            sources=tuple(sorted(sources)) if sources is not None else None,
+            company_id=(getattr(company, "pk", company) if company is not None else None),
+        )
+
+    def filter(self, qs):
+        qs = qs.filter(
+            workspace_id=self.workspace_id,
+            pipeline_id=self.pipeline_id,
+            day__gte=self.since,
+            day__lte=self.until,
+        )
+        if self.owners is not None:
+            qs = qs.filter(owner_id__in=self.owners)
+        if self.sources is not None:
+            qs = qs.filter(source__in=self.sources)
+        return qs
+
+    def footprint_counts(self):
+        """Per deal of the client: (owner_id, counts) within the selection."""
+        qs = DealFootprint.objects.filter(
+            workspace_id=self.workspace_id, company_id=self.company_id
+        ).order_by("deal_id")
+        for fp in qs.values_list("data", flat=True).iterator(chunk_size=2000):
+            if fp["p"] != self.pipeline_id:
+                continue
+            if self.owners is not None and fp["o"] not in self.owners:
+                continue
+            if self.sources is not None and fp["s"] not in self.sources:
+                continue
+            yield fp["o"], rules.footprint_counts(fp)
+
+
+def funnel_stages(pipeline) -> list[rules.StageInfo]:
+    """The pipeline's stages (archived ones too: history may have passed through them)."""
+    return [
+        rules.StageInfo(id=s[0], name=s[1], kind=s[2], position=s[3], normal_days=s[4])
+        for s in Stage.objects.filter(pipeline_id=_pipeline_id(pipeline))
+        .order_by("position", "id")
+        .values_list("id", "name", "kind", "position", "normal_days")
+    ]
+
+
+def funnel_facts(sel: Selection, *, by_owner: bool = False):
+    """The summed facts of the selection (``rules.Facts``), or {owner_id: Facts} by owner."""
+    out: dict[int | None, rules.Facts] = defaultdict(rules.Facts)
+    if sel.company_id is not None:
+        since, until = sel.since.isoformat(), sel.until.isoformat()
+        for owner_id, counts in sel.footprint_counts():
+            out[owner_id if by_owner else None].add_counts(counts, since, until)
+        return dict(out) if by_owner else out[None]
+    group = ["owner_id"] if by_owner else []
+    for row in (
+        sel.filter(StageEntryDay.objects)
+        .values(*group, "stage_id", "from_stage_id", "loss_reason")
+        .annotate(n=Sum("entered"), c=Sum("amount_cents"), w=Sum("later_won"))
+        .order_by()
+    ):
+        out[row.get("owner_id")].add_entry(
+            row["stage_id"], row["from_stage_id"], row["loss_reason"], row["n"], row["c"], row["w"]
+        )
+    for row in (
+        sel.filter(StageExitDay.objects)
+        .values(*group, "stage_id", "to_stage_id")
+        .annotate(n=Sum("left"))
+        .order_by()
+    ):
+        out[row.get("owner_id")].add_exit(row["stage_id"], row["to_stage_id"], row["n"])
+    for row in (
+        sel.filter(DurationDay.objects)
+        .values(*group, "metric", "stage_id", "hours")
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        out[row.get("owner_id")].add_duration(
+            row["metric"], row["stage_id"], row["hours"], row["n"]
+        )
+    if by_owner:
+        return dict(out)
+    return out[None]
+
+
+def cohorts(sel: Selection) -> list[tuple[date, int, int, int]]:
+    """Deals created per month of the period: (month's first day, created, of them won by now,
+    amount created in cents), oldest first."""
+    months: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    if sel.company_id is not None:
+        since, until = sel.since.isoformat(), sel.until.isoformat()
+        for _owner, counts in sel.footprint_counts():
+            for key, (n, c, w) in ((k, v) for k, v in counts.items() if k[0] == "e"):
+                if key[6] == 0 and since <= key[4] <= until:
+                    m = months[date.fromisoformat(key[4]).replace(day=1)]
+                    m[0] += n
+                    m[1] += w
+                    m[2] += c
+    else:
+        for day, n, w, c in (
+            sel.filter(StageEntryDay.objects)
+            .filter(from_stage_id=0)
+            .values("day")
+            .annotate(n=Sum("entered"), w=Sum("later_won"), c=Sum("amount_cents"))
+            .order_by()
+            .values_list("day", "n", "w", "c")
+        ):
+            m = months[day.replace(day=1)]
+            m[0] += n
+            m[1] += w
+            m[2] += c
+    return [(month, *months[month]) for month in sorted(months)]
+
+
+class StageConversion(NamedTuple):
+    """Observed conversion from one stage to the next step of the funnel."""
+
+    from_stage_id: int
+    #: The next open stage by position, or the pipeline's won stage after the last open one.
+    to_stage_id: int | None
+    #: Entries into ``from_stage`` in the window.
+    entered: int
+    #: Of those, the stays that moved on: left for a later open stage or a won stage.
+    moved_on: int
+    #: moved_on / entered, or None when nothing entered.
+    rate: float | None
+
+
+def stage_conversions(
+    workspace, pipeline, *, owners=None, since: date, until: date, sources=None
+) -> list[StageConversion]:
+    """Step-to-step conversions of the pipeline's open stages, in funnel order, observed over
+    the deals that entered each stage between ``since`` and ``until`` (local days, included).
+
+    Multiplying the rates of consecutive rows gives the share of entries into the first stage
+    that end up won, as near as the funnel's skips and returns allow.
+    """
+    sel = Selection.make(
+        workspace, pipeline, since=since, until=until, owners=owners, sources=sources
+    )
+    rows = rules.funnel_rows(funnel_stages(pipeline), funnel_facts(sel))
+    return [
+        StageConversion(
+            from_stage_id=r.stage.id,
+            to_stage_id=r.next_stage.id if r.next_stage else None,
+            entered=r.entered,
+            moved_on=r.moved_on,
+            rate=r.to_next,
+        )
+        for r in rows
+        if r.stage.kind == rules.OPEN
+    ]
+
+
+def _stage_meanings(workspace_id: int) -> tuple[dict[int, tuple], set[int], set[int]]:
+    stages = list(
+        Stage.objects.filter(workspace_id=workspace_id).values_list(
+            "id", "pipeline_id", "kind", "position", "required_fields"
+        )
+    )
+    proposals, invoices = rules.document_stages(stages)
+    return {s[0]: s for s in stages}, proposals, invoices
+
+
+def average_won_amount(
+    workspace, *, pipeline=None, owners=None, since: date, until: date
+) -> Decimal | None:
+    """The average amount of the deals won (entering a won stage) between ``since`` and
+    ``until``, for the pipeline (or all) and owners (or everyone); None when none was won."""
+    values = kpi_values(
+        workspace,
+        ["average_deal"],
+        owners=owners,
+        per="company",
+        since=since,
+        until=until,
+        granularity="total",
+        pipeline=pipeline,
+    )
+    return values.get((None, date.min, "average_deal"))
+
+
+def kpi_values(
+    workspace,
+    kpi_codes,
+    *,
+    owners=None,
+    per: str = "owner",
+    since: date,
+    until: date,
+    granularity: str = "day",
+    pipeline=None,
+) -> dict[tuple, object]:
+    """KPI values counted from the rollups: {(who, bucket, code): value}.
+
+    - ``kpi_codes``: codes of ``KPIS`` (all counted ones when None; "stage_conversion" is per
+      stage pair: ``stage_conversions``);
+    - ``owners``: user ids (None: everyone in the workspace);
+    - ``per``: "owner" (who = the user id), "team" (who = the person's current team id, None
+      without a team) or "company" (who = None);
+    - ``granularity``: "day", "week" (bucket = its Monday), "month" (its 1st) or "total"
+      (bucket = ``date.min``);
+    - ``pipeline``: deal KPIs of one pipeline (None: all); communications are not per pipeline.
+
+    Only (who, bucket) pairs with some activity appear; a missing count means zero. Values:
+    counts and minutes are ints, amounts Decimal, ``cycle_days`` a Decimal with one decimal,
+    shares floats.
+    """
+    ws = _ws_id(workspace)
+    codes = list(kpi_codes) if kpi_codes is not None else list(COUNTED)
+    unknown = set(codes) - set(COUNTED)
+    if unknown:
+        raise ValueError(f"unknown or uncounted KPI codes: {sorted(unknown)}")
+    if per not in ("owner", "team", "company"):
+        raise ValueError(f"per must be owner, team or company, not {per!r}")
+    teams: dict[int, int | None] = {}
+    if per == "team":
+        teams = dict(User.objects.filter(workspace_id=ws).values_list("id", "team_id"))
+
+    def who(user_id: int):
+        if per == "owner":
+            return user_id
+        if per == "team":
+            return teams.get(user_id)
+        return None
+
+    def bucket(day: date) -> date:
+        return rules.bucket_start(day, granularity)
+
+    acc: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    cycles: dict[tuple, dict[int, int]] = defaultdict(dict)
+    deal_codes = {
+        "proposals_sent",
+        "invoices_issued",
+        "payments_count",
+        "payments_amount",
+        "new_deals",
+        "moved_forward",
+        "won",
+        "lost",
+        "average_deal",
+    }
+    pipeline_id = _pipeline_id(pipeline)
+
+    def base(qs, owner_field):
+        qs = qs.filter(workspace_id=ws, day__gte=since, day__lte=until)
+        if owners is not None:
+            qs = qs.filter(**{f"{owner_field}__in": list(owners)})
+        return qs
+
+    if deal_codes & set(codes):
+        stages, proposals, invoices = _stage_meanings(ws)
+        qs = base(StageEntryDay.objects, "owner_id")
+        if pipeline_id is not None:
+            qs = qs.filter(pipeline_id=pipeline_id)
+        for owner_id, day, stage_id, from_id, n, c in (
+            qs.values("owner_id", "day", "stage_id", "from_stage_id")
+            .annotate(n=Sum("entered"), c=Sum("amount_cents"))
+            .order_by()
+            .values_list("owner_id", "day", "stage_id", "from_stage_id", "n", "c")
+        ):
+            a = acc[(who(owner_id), bucket(day))]
+            stage = stages.get(stage_id)
+            kind = stage[2] if stage else rules.OPEN
+            if from_id == 0:
+                a["new_deals"] += n
+            else:
+                prev = stages.get(from_id)
+                if stage and prev:
+                    here = rules.StageInfo(stage_id, "", kind, stage[3])
+                    there = rules.StageInfo(from_id, "", prev[2], prev[3])
+                    if rules.moves_on(there, here):
+                        a["moved_forward"] += n
+            if kind == rules.WON:
+                a["won"] += n
+                a["won_cents"] += c
+            elif kind == rules.LOST:
+                a["lost"] += n
+            if stage_id in proposals:
+                a["proposals_sent"] += n
+            if stage_id in invoices:
+                a["invoices_issued"] += n
+    if "cycle_days" in codes:
+        qs = base(DurationDay.objects, "owner_id").filter(metric="cycle")
+        if pipeline_id is not None:
+            qs = qs.filter(pipeline_id=pipeline_id)
+        for owner_id, day, hours, n in (
+            qs.values("owner_id", "day", "hours")
+            .annotate(n=Sum("count"))
+            .order_by()
+            .values_list("owner_id", "day", "hours", "n")
+        ):
+            key = (who(owner_id), bucket(day))
+            h = cycles[key]
+            h[hours] = h.get(hours, 0) + n
+            acc[key]  # the pair has activity
+    comm_codes = {
+        "calls_out",
+        "calls_in",
+        "calls_answered",
+        "call_minutes",
+        "meetings_held",
+        "comment_share",
+    }
+    if comm_codes & set(codes):
+        for author_id, day, kind, direction, outcome, n, secs, commented in (
+            base(CommunicationDay.objects, "author_id")
+            .values("author_id", "day", "kind", "direction", "outcome")
+            .annotate(n=Sum("count"), s=Sum("seconds"), k=Sum("commented"))
+            .order_by()
+            .values_list("author_id", "day", "kind", "direction", "outcome", "n", "s", "k")
+        ):
+            a = acc[(who(author_id), bucket(day))]
+            if kind == CommKind.CALL:
+                if direction == Direction.OUTGOING:
+                    a["calls_out"] += n
+                elif direction == Direction.INCOMING:
+                    a["calls_in"] += n
+                if outcome == "answered":
+                    a["calls_answered"] += n
+                a["call_seconds"] += secs
+            elif kind == CommKind.MEETING:
+                a["meetings_held"] += n
+            if kind in COMMENTED:
+                a["to_comment"] += n
+                a["commented"] += commented
+    out: dict[tuple, object] = {}
+    for (key_who, key_bucket), a in acc.items():
+        for code in codes:
+            if code == "payments_count":
+                value = a["won"]
+            elif code == "payments_amount":
+                value = money(a["won_cents"])
+            elif code == "average_deal":
+                value = money(a["won_cents"]) / a["won"] if a["won"] else None
+                if value is not None:
+                    value = value.quantize(Decimal("0.01"))
+            elif code == "call_minutes":
+                value = a["call_seconds"] // 60
+            elif code == "comment_share":
+                value = rules.rate(a["commented"], a["to_comment"])
+            elif code == "cycle_days":
+                median = rules.percentile(cycles.get((key_who, key_bucket), {}), 50)
+                value = None if median is None else (Decimal(median) / 24).quantize(Decimal("0.1"))
+            else:
+                value = a[code]
+            out[(key_who, key_bucket, code)] = value
+    return out

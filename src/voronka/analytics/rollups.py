@@ -1,0 +1,532 @@
+"""Keeping the rollups (``analytics.models``) equal to what the raw history says.
+
+How they update, and why this way:
+
+- **At once, after the write commits.** A ``post_save`` receiver on ``Deal``, ``StageChange``
+  and ``Communication`` (connected in ``apps.py``) schedules ``refresh_deals`` or
+  ``refresh_communication_days`` with ``transaction.on_commit``. Every path that saves a row —
+  the actions, the API, the import (which calls ``do_create_deal`` per row), a provider's
+  ingest, a comment written later — is caught without the actions knowing about analytics, and
+  the funnel shows a move a moment after it was made. A failure is logged and never undoes the
+  person's change.
+- **Every minute, past a high-water mark.** ``refresh_all`` (the worker's schedule) reads stage
+  changes and communications with ids past the workspace's ``RollupMark``: rows written in bulk
+  (``bulk_create`` in the demo, generators, future importers) send no signal, and a refresh that
+  failed is retried here. The mark advances only over rows older than ``SETTLE`` so that a
+  transaction that committed late with a smaller id is still read next time.
+- **Both are idempotent.** A deal is refreshed by recomputing its footprint from its own stage
+  history (a handful of rows, by the ``stagechange_deal_time`` index) and applying the
+  difference with the footprint stored last time; a day of an author's communications is
+  recomputed whole from the ``comm_author_time`` index. Reading a row twice changes nothing,
+  and a deal's new owner, amount, source or company moves its figures with it.
+- **A full rebuild** (``voronka rebuild_rollups``) streams each workspace's history once and
+  writes the rollups in bulk; it also runs when the workspace's time zone or the shortest
+  comment that counts changed since the rollups were computed.
+
+What is not caught: ``QuerySet.update()`` on deals or communications and deleted rows (nothing
+in Voronka does either today); ``rebuild_rollups`` puts them right.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Length, Substr
+from django.utils import timezone
+
+from voronka.control.evaluate import COMMENTED
+from voronka.control.models import RuleSettings
+from voronka.control.rules import comment_counts
+from voronka.core.models import Workspace
+from voronka.inbox.models import CommKind, Communication
+from voronka.sales.models import Deal, Stage, StageChange
+
+from . import rules
+from .models import (
+    CommunicationDay,
+    DealFootprint,
+    DurationDay,
+    RollupMark,
+    StageEntryDay,
+    StageExitDay,
+)
+
+log = logging.getLogger("voronka.analytics")
+
+#: The job reads again the rows of the last few minutes: a transaction may commit late.
+SETTLE = timedelta(minutes=2)
+#: Rows per INSERT in bulk writes.
+BATCH = 2000
+#: Whether ``Communication`` has its ``outcome`` (answered, missed, busy) yet.
+HAS_OUTCOME = any(f.name == "outcome" for f in Communication._meta.get_fields())
+
+
+def cents(amount) -> int:
+    return int((Decimal(amount or 0) * 100).to_integral_value())
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants a local day starts and ends at (the end excluded)."""
+    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+# -- Deals ---------------------------------------------------------------------------------------
+
+_TABLES = {
+    "e": (
+        StageEntryDay,
+        ("stage_id", "from_stage_id", "loss_reason"),
+        ("entered", "amount_cents", "later_won"),
+    ),
+    "x": (StageExitDay, ("stage_id", "to_stage_id"), ("left",)),
+    "d": (DurationDay, ("stage_id", "metric", "hours"), ("count",)),
+}
+
+
+def _row_fields(key: tuple) -> tuple[type, dict]:
+    model, names, _values = _TABLES[key[0]]
+    fields = {
+        "pipeline_id": key[1],
+        "owner_id": key[2],
+        "source": key[3],
+        "day": date.fromisoformat(key[4]) if isinstance(key[4], str) else key[4],
+    }
+    fields.update(zip(names, key[5:], strict=True))
+    return model, fields
+
+
+def apply_delta(workspace_id: int, delta: dict[tuple, list[int]]) -> None:
+    """Add ``delta`` (rollup key → values, see ``rules.footprint_counts``) to the rollups."""
+    for key in sorted(delta, key=repr):
+        values = delta[key]
+        model, fields = _row_fields(key)
+        value_names = _TABLES[key[0]][2]
+        changed = model.objects.filter(workspace_id=workspace_id, **fields).update(
+            **{n: F(n) + v for n, v in zip(value_names, values, strict=True)}
+        )
+        if not changed:
+            model.objects.create(
+                workspace_id=workspace_id,
+                **fields,
+                **dict(zip(value_names, values, strict=True)),
+            )
+
+
+def stage_kinds(workspace_id: int) -> dict[int, str]:
+    return dict(Stage.objects.filter(workspace_id=workspace_id).values_list("id", "kind"))
+
+
+def refresh_deals(workspace_id: int, deal_ids) -> int:
+    """Bring the rollups up to date with these deals' history and fields; returns how many
+    deals' footprints changed."""
+    deal_ids = sorted({int(i) for i in deal_ids if i})
+    if not deal_ids:
+        return 0
+    workspace = Workspace.objects.get(pk=workspace_id)
+    tz = ZoneInfo(workspace.timezone)
+    kinds = stage_kinds(workspace_id)
+    changed = 0
+    for start in range(0, len(deal_ids), 500):
+        chunk = deal_ids[start : start + 500]
+        with transaction.atomic():
+            deals = {
+                d[0]: d
+                for d in Deal.objects.select_for_update()
+                .filter(workspace_id=workspace_id, id__in=chunk)
+                .order_by("id")
+                .values_list(
+                    "id", "pipeline_id", "owner_id", "source", "amount", "loss_reason", "company_id"
+                )
+            }
+            history = defaultdict(list)
+            for deal_id, at, from_id, to_id in (
+                StageChange.objects.filter(deal_id__in=list(deals))
+                .order_by("deal_id", "changed_at", "id")
+                .values_list("deal_id", "changed_at", "from_stage_id", "to_stage_id")
+            ):
+                history[deal_id].append((at, from_id, to_id))
+            stored = {
+                f.deal_id: f
+                for f in DealFootprint.objects.select_for_update().filter(
+                    workspace_id=workspace_id, deal_id__in=chunk
+                )
+            }
+            delta: dict[tuple, list[int]] = {}
+            for deal_id in chunk:
+                old = stored.get(deal_id)
+                deal = deals.get(deal_id)
+                new = None
+                if deal is not None:
+                    new = _footprint(deal, history.get(deal_id, []), kinds, tz)
+                if old is not None and deal is not None and old.data == new:
+                    if old.company_id != (deal[6] or 0):
+                        old.company_id = deal[6] or 0
+                        old.save(update_fields=["company_id"])
+                    continue
+                for key, values in rules.footprint_delta(old.data if old else None, new).items():
+                    if key in delta:
+                        delta[key] = [a + b for a, b in zip(delta[key], values, strict=True)]
+                    else:
+                        delta[key] = values
+                changed += 1
+                if deal is None:
+                    old.delete()
+                elif old is None:
+                    DealFootprint.objects.create(
+                        deal_id=deal_id,
+                        workspace_id=workspace_id,
+                        company_id=deal[6] or 0,
+                        data=new,
+                    )
+                else:
+                    old.data = new
+                    old.company_id = deal[6] or 0
+                    old.save(update_fields=["data", "company_id"])
+            apply_delta(workspace_id, {k: v for k, v in delta.items() if any(v)})
+    return changed
+
+
+def _footprint(deal: tuple, changes: list, kinds: dict[int, str], tz: ZoneInfo) -> dict:
+    _id, pipeline_id, owner_id, source, amount, loss_reason, _company = deal
+    return rules.deal_footprint(
+        changes,
+        kinds,
+        tz=tz,
+        pipeline_id=pipeline_id,
+        owner_id=owner_id,
+        source=source or "",
+        amount_cents=cents(amount),
+        loss_reason=loss_reason or "",
+    )
+
+
+# -- Communications ------------------------------------------------------------------------------
+
+
+def call_outcome(kind: str, duration_seconds, outcome: str | None = None) -> str:
+    """A call's outcome: the recorded one when communications carry it, otherwise "answered"
+    for a call that lasted and "missed" for one that did not. Other kinds have none."""
+    if kind != CommKind.CALL:
+        return ""
+    if outcome:
+        return outcome
+    return "answered" if (duration_seconds or 0) > 0 else "missed"
+
+
+def _comm_values(qs, min_length: int):
+    """(author_id, occurred_at, kind, direction, seconds, outcome, commented) of each row,
+    reading only a prefix of long comments."""
+    prefix = max(64, 3 * min_length)
+    fields = ["id", "author_id", "occurred_at", "kind", "direction", "duration_seconds"]
+    if HAS_OUTCOME:
+        fields.append("outcome")
+    rows = qs.annotate(head=Substr("comment", 1, prefix), length=Length("comment")).values_list(
+        *fields, "head", "length"
+    )
+    unsure = {}
+    for row in rows.iterator(chunk_size=5000):
+        comm_id, author_id, at, kind, direction, seconds = row[:6]
+        outcome = row[6] if HAS_OUTCOME else None
+        head, length = row[-2], row[-1] or 0
+        if length < min_length:
+            commented = False
+        elif comment_counts(head, min_length) or length <= prefix:
+            commented = comment_counts(head, min_length)
+        else:
+            unsure[comm_id] = (author_id, at, kind, direction, seconds, outcome)
+            continue
+        yield author_id, at, kind, direction, seconds, outcome, commented
+    if unsure:
+        full = dict(Communication.objects.filter(id__in=list(unsure)).values_list("id", "comment"))
+        for comm_id, (author_id, at, kind, direction, seconds, outcome) in unsure.items():
+            commented = comment_counts(full.get(comm_id, ""), min_length)
+            yield author_id, at, kind, direction, seconds, outcome, commented
+
+
+def _comm_counts(rows, tz: ZoneInfo) -> dict[tuple, list[int]]:
+    out: dict[tuple, list[int]] = {}
+    for author_id, at, kind, direction, seconds, outcome, commented in rows:
+        key = (
+            rules.local_day(at, tz),
+            author_id or 0,
+            kind,
+            direction or "",
+            call_outcome(kind, seconds, outcome),
+        )
+        row = out.get(key)
+        if row is None:
+            row = out[key] = [0, 0, 0]
+        row[0] += 1
+        row[1] += seconds or 0
+        row[2] += int(commented and kind in COMMENTED)
+    return out
+
+
+def refresh_communication_days(workspace_id: int, author_days) -> None:
+    """Recompute the communications rollup of these (author_id, local day) pairs whole."""
+    pairs = sorted({(a or 0, d) for a, d in author_days})
+    if not pairs:
+        return
+    workspace = Workspace.objects.get(pk=workspace_id)
+    tz = ZoneInfo(workspace.timezone)
+    min_length = RuleSettings.for_workspace(workspace_id).min_comment_length
+    with transaction.atomic():
+        for author_id, day in pairs:
+            start, end = day_bounds(day, tz)
+            qs = Communication.objects.filter(
+                workspace_id=workspace_id, occurred_at__gte=start, occurred_at__lt=end
+            )
+            qs = qs.filter(author__isnull=True) if not author_id else qs.filter(author_id=author_id)
+            counts = _comm_counts(_comm_values(qs.order_by(), min_length), tz)
+            CommunicationDay.objects.filter(
+                workspace_id=workspace_id, author_id=author_id, day=day
+            ).delete()
+            CommunicationDay.objects.bulk_create(
+                CommunicationDay(
+                    workspace_id=workspace_id,
+                    day=key[0],
+                    author_id=key[1],
+                    kind=key[2],
+                    direction=key[3],
+                    outcome=key[4],
+                    count=v[0],
+                    seconds=v[1],
+                    commented=v[2],
+                )
+                for key, v in counts.items()
+            )
+
+
+def refresh_communications(workspace_id: int, comm_ids) -> None:
+    workspace = Workspace.objects.get(pk=workspace_id)
+    tz = ZoneInfo(workspace.timezone)
+    pairs = {
+        (author_id or 0, rules.local_day(at, tz))
+        for author_id, at in Communication.objects.filter(
+            workspace_id=workspace_id, id__in=list(comm_ids)
+        ).values_list("author_id", "occurred_at")
+    }
+    refresh_communication_days(workspace_id, pairs)
+
+
+# -- Right after a write -------------------------------------------------------------------------
+
+
+def _refresh(workspace_id: int, deals, communications) -> None:
+    try:
+        refresh_deals(workspace_id, deals)
+        if communications:
+            refresh_communications(workspace_id, communications)
+    except Exception:
+        log.exception("refreshing the rollups failed (workspace %s)", workspace_id)
+
+
+def _schedule(workspace_id: int, what: str, object_id: int) -> None:
+    """Refresh a deal or communication saved now once the transaction commits (all those of one
+    transaction together)."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        _refresh(
+            workspace_id,
+            [object_id] if what == "deals" else [],
+            [object_id] if what == "communications" else [],
+        )
+        return
+    pending = getattr(conn, "_voronka_rollups_pending", None)
+    if pending is None:
+        pending = conn._voronka_rollups_pending = {}
+    if workspace_id not in pending:
+        pending[workspace_id] = {"deals": set(), "communications": set()}
+
+        def run():
+            todo = pending.pop(workspace_id, None)
+            if todo:
+                _refresh(workspace_id, todo["deals"], todo["communications"])
+
+        transaction.on_commit(run)
+    pending[workspace_id][what].add(object_id)
+
+
+def deal_saved(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        _schedule(instance.workspace_id, "deals", instance.pk)
+
+
+def stage_change_saved(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        _schedule(instance.workspace_id, "deals", instance.deal_id)
+
+
+def communication_saved(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        _schedule(instance.workspace_id, "communications", instance.pk)
+
+
+# -- Every minute --------------------------------------------------------------------------------
+
+
+def _mark(workspace: Workspace) -> RollupMark:
+    mark, _ = RollupMark.objects.get_or_create(workspace=workspace)
+    return mark
+
+
+def refresh_workspace(workspace: Workspace, *, now: datetime | None = None) -> dict:
+    """Read the stage changes and communications past the mark (see the module's docstring)."""
+    now = now or timezone.now()
+    mark = _mark(workspace)
+    min_length = RuleSettings.for_workspace(workspace.id).min_comment_length
+    if mark.timezone != workspace.timezone or mark.min_comment_length != min_length:
+        rebuild_workspace(workspace)
+        return {"rebuilt": True}
+    settled = now - SETTLE
+    outcome = {"deals": 0, "communications": 0}
+    rows = list(
+        StageChange.objects.filter(workspace_id=workspace.id, id__gt=mark.stage_change_id)
+        .order_by("id")
+        .values_list("id", "deal_id", "created_at")[:50000]
+    )
+    if rows:
+        outcome["deals"] = refresh_deals(workspace.id, {r[1] for r in rows})
+        done = [r[0] for r in rows if r[2] < settled]
+        if done:
+            RollupMark.objects.filter(pk=mark.pk).update(stage_change_id=max(done))
+    comms = list(
+        Communication.objects.filter(workspace_id=workspace.id, id__gt=mark.communication_id)
+        .order_by("id")
+        .values_list("id", "author_id", "occurred_at", "created_at")[:50000]
+    )
+    if comms:
+        tz = ZoneInfo(workspace.timezone)
+        refresh_communication_days(
+            workspace.id, {(a or 0, rules.local_day(at, tz)) for _i, a, at, _c in comms}
+        )
+        outcome["communications"] = len(comms)
+        done = [r[0] for r in comms if r[3] < settled]
+        if done:
+            RollupMark.objects.filter(pk=mark.pk).update(communication_id=max(done))
+    return outcome
+
+
+def refresh_all() -> None:
+    for workspace in Workspace.objects.order_by("id"):
+        try:
+            outcome = refresh_workspace(workspace)
+        except Exception:
+            log.exception("refreshing the rollups of workspace %s failed", workspace.id)
+            continue
+        log.debug("rollups of workspace %s: %s", workspace.id, outcome)
+
+
+# -- The full rebuild ----------------------------------------------------------------------------
+
+
+def rebuild_workspace(workspace: Workspace) -> dict:
+    """Recompute every rollup of the workspace from its raw history, in bulk."""
+    tz = ZoneInfo(workspace.timezone)
+    kinds = stage_kinds(workspace.id)
+    min_length = RuleSettings.for_workspace(workspace.id).min_comment_length
+    ws = workspace.id
+    with transaction.atomic():
+        last_change = (
+            StageChange.objects.filter(workspace_id=ws).order_by("-id").values_list("id", flat=True)
+        ).first() or 0
+        last_comm = (
+            Communication.objects.filter(workspace_id=ws)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        ) or 0
+        for model in (StageEntryDay, StageExitDay, DurationDay, CommunicationDay, DealFootprint):
+            model.objects.filter(workspace_id=ws).delete()
+        totals: dict[tuple, list[int]] = {}
+        footprints = []
+        deals = (
+            Deal.objects.filter(workspace_id=ws)
+            .order_by("id")
+            .values_list(
+                "id", "pipeline_id", "owner_id", "source", "amount", "loss_reason", "company_id"
+            )
+            .iterator(chunk_size=10000)
+        )
+        changes = (
+            StageChange.objects.filter(workspace_id=ws)
+            .order_by("deal_id", "changed_at", "id")
+            .values_list("deal_id", "changed_at", "from_stage_id", "to_stage_id")
+            .iterator(chunk_size=10000)
+        )
+        pending = next(changes, None)
+        deal_count = 0
+        for deal in deals:
+            history = []
+            while pending is not None and pending[0] < deal[0]:
+                pending = next(changes, None)
+            while pending is not None and pending[0] == deal[0]:
+                history.append(pending[1:])
+                pending = next(changes, None)
+            footprint = _footprint(deal, history, kinds, tz)
+            for key, values in rules.footprint_counts(footprint).items():
+                row = totals.get(key)
+                if row is None:
+                    totals[key] = values
+                else:
+                    for i, v in enumerate(values):
+                        row[i] += v
+            footprints.append(
+                DealFootprint(
+                    deal_id=deal[0], workspace_id=ws, company_id=deal[6] or 0, data=footprint
+                )
+            )
+            deal_count += 1
+            if len(footprints) >= BATCH:
+                DealFootprint.objects.bulk_create(footprints, batch_size=BATCH)
+                footprints = []
+        DealFootprint.objects.bulk_create(footprints, batch_size=BATCH)
+        by_model = defaultdict(list)
+        for key, values in totals.items():
+            model, fields = _row_fields(key)
+            by_model[model].append(
+                model(
+                    workspace_id=ws, **fields, **dict(zip(_TABLES[key[0]][2], values, strict=True))
+                )
+            )
+        for model, objs in by_model.items():
+            model.objects.bulk_create(objs, batch_size=BATCH)
+        comm_counts = _comm_counts(
+            _comm_values(Communication.objects.filter(workspace_id=ws).order_by(), min_length), tz
+        )
+        CommunicationDay.objects.bulk_create(
+            (
+                CommunicationDay(
+                    workspace_id=ws,
+                    day=key[0],
+                    author_id=key[1],
+                    kind=key[2],
+                    direction=key[3],
+                    outcome=key[4],
+                    count=v[0],
+                    seconds=v[1],
+                    commented=v[2],
+                )
+                for key, v in comm_counts.items()
+            ),
+            batch_size=BATCH,
+        )
+        RollupMark.objects.update_or_create(
+            workspace=workspace,
+            defaults={
+                "stage_change_id": last_change,
+                "communication_id": last_comm,
+                "timezone": workspace.timezone,
+                "min_comment_length": min_length,
+                "rebuilt_at": timezone.now(),
+            },
+        )
+    return {"deals": deal_count, "rows": len(totals), "communication_rows": len(comm_counts)}

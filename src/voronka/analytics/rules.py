@@ -1,0 +1,491 @@
+"""The analytics' decisions as plain functions over plain values (standard library only).
+
+- ``deal_footprint``: what one deal's stage history adds to the rollups (entries per stage and
+  day, the stays that ended and where they went, durations of stays and of the cycle to a win).
+- ``percentile``: nearest-rank percentiles over a histogram of whole-hour buckets.
+- ``funnel_rows``: the funnel of a pipeline from summed facts (entries, exits, durations).
+- ``find_bottlenecks``: the stage where a manager's conversion or time is worst against the
+  others', or the company's against its own norm (a stage's normal duration).
+
+Definitions used everywhere (the KPI catalogue and the pages repeat them in words):
+- an *entry* is a row of the deal's stage history, its creation included; a deal entering the
+  same stage twice counts twice;
+- a stay *moves on* when the deal leaves the stage for a later open stage (by position) or a
+  won stage; leaving for a lost stage or an earlier stage does not move on;
+- days are the workspace's local calendar days; a stay or an entry belongs to the day it
+  began, a cycle to the day of the win.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+OPEN, WON, LOST = "open", "won", "lost"
+
+#: Durations below this many hours keep whole hours; longer ones are counted in whole days.
+HOURLY_UNTIL = 72
+
+
+def duration_bucket(seconds: float) -> int:
+    """The histogram bucket of a duration, in hours: whole hours below three days, whole days
+    (expressed in hours) from there on. Percentiles are exact at this resolution."""
+    seconds = max(0, int(seconds))
+    hours = seconds // 3600
+    if hours < HOURLY_UNTIL:
+        return hours
+    return (seconds // 86400) * 24
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def deal_footprint(
+    changes: list[tuple[datetime, int | None, int]],
+    kinds: dict[int, str],
+    *,
+    tz: ZoneInfo,
+    pipeline_id: int,
+    owner_id: int,
+    source: str,
+    amount_cents: int,
+    loss_reason: str,
+) -> dict:
+    """What a deal adds to the rollups, from its stage history ``changes`` ((changed_at,
+    from_stage_id, to_stage_id), oldest first) and the kinds of the stages by id.
+
+    The result is JSON-ready: ``{"p", "o", "s"`` (pipeline, owner, source), ``"e"``: entries
+    ``[day, stage, from_stage or 0, reason, 1, amount_cents, later_won]``, ``"x"``: ended stays
+    ``[day, stage, to_stage, 1]``, ``"d"``: durations ``[day, stage, metric, hours, 1]``}; the
+    same key may repeat, the rollups add them up.
+    """
+    entries, exits, durations = [], [], []
+    won_after = [False] * len(changes)
+    seen_won = False
+    for i in range(len(changes) - 1, -1, -1):
+        seen_won = seen_won or kinds.get(changes[i][2]) == WON
+        won_after[i] = seen_won
+    first_at = changes[0][0] if changes else None
+    for i, (at, from_id, to_id) in enumerate(changes):
+        day = local_day(at, tz).isoformat()
+        kind = kinds.get(to_id, OPEN)
+        reason = loss_reason if kind == LOST else ""
+        entries.append([day, to_id, from_id or 0, reason, 1, amount_cents, int(won_after[i])])
+        if i + 1 < len(changes):
+            left_at, _, next_id = changes[i + 1]
+            exits.append([day, to_id, next_id, 1])
+            hours = duration_bucket((left_at - at).total_seconds())
+            durations.append([day, to_id, "stage", hours, 1])
+        if kind == WON:
+            hours = duration_bucket((at - first_at).total_seconds())
+            durations.append([day, to_id, "cycle", hours, 1])
+    return {
+        "p": pipeline_id,
+        "o": owner_id,
+        "s": source,
+        "e": entries,
+        "x": exits,
+        "d": durations,
+    }
+
+
+def footprint_counts(footprint: dict | None) -> dict[tuple, list[int]]:
+    """A footprint as rollup keys → summed values: ("e", pipeline, owner, source, day, stage,
+    from, reason) → [entered, amount_cents, later_won]; ("x", …, day, stage, to) → [left];
+    ("d", …, day, stage, metric, hours) → [count]."""
+    out: dict[tuple, list[int]] = {}
+    if not footprint:
+        return out
+    common = (footprint["p"], footprint["o"], footprint["s"])
+    for table, width in (("e", 4), ("x", 3), ("d", 4)):
+        for row in footprint[table]:
+            key = (table, *common, *row[:width])
+            values = row[width:]
+            if key in out:
+                out[key] = [a + b for a, b in zip(out[key], values, strict=True)]
+            else:
+                out[key] = list(values)
+    return out
+
+
+def footprint_delta(old: dict | None, new: dict | None) -> dict[tuple, list[int]]:
+    """New minus old, keys whose difference is all zero left out."""
+    before, after = footprint_counts(old), footprint_counts(new)
+    delta = {}
+    for key in before.keys() | after.keys():
+        a = after.get(key)
+        b = before.get(key)
+        if a is None:
+            diff = [-v for v in b]
+        elif b is None:
+            diff = list(a)
+        else:
+            diff = [x - y for x, y in zip(a, b, strict=True)]
+        if any(diff):
+            delta[key] = diff
+    return delta
+
+
+# -- Percentiles ---------------------------------------------------------------------------------
+
+
+def percentile(histogram: dict[int, int], p: float) -> int | None:
+    """The nearest-rank ``p``-th percentile (0 < p ≤ 100) of values given as {value: count}:
+    the smallest value with at least ``ceil(p / 100 · n)`` values at or below it."""
+    total = sum(c for c in histogram.values() if c > 0)
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(p / 100 * total))
+    running = 0
+    for value in sorted(histogram):
+        count = histogram[value]
+        if count <= 0:
+            continue
+        running += count
+        if running >= rank:
+            return value
+    return None  # pragma: no cover - unreachable: running reaches total
+
+
+# -- The funnel ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    id: int
+    name: str
+    kind: str
+    position: int
+    normal_days: int | None = None
+
+
+@dataclass
+class Facts:
+    """Summed rollup facts of one selection (a pipeline, period, filters)."""
+
+    #: (stage, from_stage or 0, loss reason) → [entered, amount_cents, later_won]
+    entries: dict[tuple, list[int]] = field(default_factory=dict)
+    #: (stage, to_stage) → stays that ended
+    exits: dict[tuple, int] = field(default_factory=dict)
+    #: (metric, stage, hours) → count
+    durations: dict[tuple, int] = field(default_factory=dict)
+
+    def add_entry(self, stage, from_stage, reason, entered, cents, won) -> None:
+        row = self.entries.setdefault((stage, from_stage, reason), [0, 0, 0])
+        row[0] += entered
+        row[1] += cents
+        row[2] += won
+
+    def add_exit(self, stage, to_stage, left) -> None:
+        self.exits[(stage, to_stage)] = self.exits.get((stage, to_stage), 0) + left
+
+    def add_duration(self, metric, stage, hours, count) -> None:
+        key = (metric, stage, hours)
+        self.durations[key] = self.durations.get(key, 0) + count
+
+    def add_counts(self, counts: dict[tuple, list[int]], since: str, until: str) -> None:
+        """Add footprint counts (``footprint_counts``) whose day is within [since, until]."""
+        for key, values in counts.items():
+            table, day = key[0], key[4]
+            if not since <= day <= until:
+                continue
+            if table == "e":
+                self.add_entry(key[5], key[6], key[7], *values)
+            elif table == "x":
+                self.add_exit(key[5], key[6], values[0])
+            else:
+                self.add_duration(key[6], key[5], key[7], values[0])
+
+
+@dataclass
+class FunnelRow:
+    stage: StageInfo
+    entered: int = 0
+    amount_cents: int = 0
+    later_won: int = 0
+    left: int = 0
+    moved_on: int = 0
+    next_stage: StageInfo | None = None
+    to_next: float | None = None
+    to_won: float | None = None
+    stays: int = 0
+    median_hours: int | None = None
+    p75_hours: int | None = None
+    p90_hours: int | None = None
+
+
+def ordered_stages(stages: list[StageInfo]) -> list[StageInfo]:
+    """Open stages by position, then won, then lost."""
+    rank = {OPEN: 0, WON: 1, LOST: 2}
+    return sorted(stages, key=lambda s: (rank.get(s.kind, 0), s.position, s.id))
+
+
+def moves_on(stage: StageInfo, to: StageInfo | None) -> bool:
+    """Leaving ``stage`` for ``to`` is a step forward: to a won stage or a later open one."""
+    if to is None:
+        return False
+    if to.kind == WON:
+        return stage.kind == OPEN
+    return stage.kind == OPEN and to.kind == OPEN and to.position > stage.position
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def funnel_rows(stages: list[StageInfo], facts: Facts) -> list[FunnelRow]:
+    """The funnel: per stage the entries, their amount, the share that moved on (to the next
+    step) and that ended in a win, and the time spent (median, p75, p90 of finished stays)."""
+    by_id = {s.id: s for s in stages}
+    ordered = ordered_stages(stages)
+    rows = {s.id: FunnelRow(stage=s) for s in ordered}
+    opens = [s for s in ordered if s.kind == OPEN]
+    won = next((s for s in ordered if s.kind == WON), None)
+    for i, s in enumerate(opens):
+        rows[s.id].next_stage = opens[i + 1] if i + 1 < len(opens) else won
+    for (stage_id, _from, _reason), (entered, cents, later_won) in facts.entries.items():
+        row = rows.get(stage_id)
+        if row is not None:
+            row.entered += entered
+            row.amount_cents += cents
+            row.later_won += later_won
+    for (stage_id, to_id), left in facts.exits.items():
+        row = rows.get(stage_id)
+        if row is not None:
+            row.left += left
+            if moves_on(row.stage, by_id.get(to_id)):
+                row.moved_on += left
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    for (metric, stage_id, hours), count in facts.durations.items():
+        if metric == "stage":
+            h = histograms[stage_id]
+            h[hours] = h.get(hours, 0) + count
+    for row in rows.values():
+        if row.stage.kind == OPEN:
+            row.to_next = rate(row.moved_on, row.entered)
+            row.to_won = rate(row.later_won, row.entered)
+        h = histograms.get(row.stage.id, {})
+        row.stays = sum(h.values())
+        row.median_hours = percentile(h, 50)
+        row.p75_hours = percentile(h, 75)
+        row.p90_hours = percentile(h, 90)
+    return [rows[s.id] for s in ordered]
+
+
+def cycle_histogram(facts: Facts) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for (metric, _stage, hours), count in facts.durations.items():
+        if metric == "cycle":
+            out[hours] = out.get(hours, 0) + count
+    return out
+
+
+def losses_by_reason(stages: list[StageInfo], facts: Facts) -> list[tuple[str, int, int]]:
+    """(reason, deals lost, amount_cents), most frequent first; "" is a loss without reason."""
+    lost = {s.id for s in stages if s.kind == LOST}
+    out: dict[str, list[int]] = {}
+    for (stage_id, _from, reason), (entered, cents, _won) in facts.entries.items():
+        if stage_id in lost:
+            row = out.setdefault(reason, [0, 0])
+            row[0] += entered
+            row[1] += cents
+    return sorted(((r, n, c) for r, (n, c) in out.items()), key=lambda t: (-t[1], t[0]))
+
+
+# -- The bottleneck ------------------------------------------------------------------------------
+
+#: Fewer entries than this into a stage say nothing about a manager's conversion there.
+MIN_ENTRIES = 5
+#: A manager's conversion below this share of the others' is worth naming…
+CONVERSION_RATIO = 0.75
+#: …as is a median stay this many times the others' (or the stage's normal duration).
+TIME_RATIO = 1.5
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """A stage where deals stall: whose (None: the company's), the conversion against its
+    norm, and the median stay against its norm (hours)."""
+
+    owner_id: int | None
+    stage: StageInfo
+    next_stage: StageInfo | None
+    rate: float | None
+    norm_rate: float | None
+    median_hours: int | None
+    norm_hours: int | None
+    entered: int
+    severity: float
+
+
+def _severity(rate_, norm_rate, hours, norm_hours) -> float:
+    score = 0.0
+    if rate_ is not None and norm_rate:
+        score += max(0.0, 1 - rate_ / norm_rate) * 2
+    if hours is not None and norm_hours:
+        score += max(0.0, hours / norm_hours - 1) / 2
+    return score
+
+
+def find_bottlenecks(
+    stages: list[StageInfo],
+    by_owner: dict[int, Facts],
+    *,
+    limit: int = 3,
+) -> list[Bottleneck]:
+    """The worst stages, most severe first.
+
+    Per manager: a stage (with at least ``MIN_ENTRIES`` entries) where the manager's step
+    conversion is under ``CONVERSION_RATIO`` of the other managers' together, or their median
+    stay over ``TIME_RATIO`` times the others'. For the company as a whole: a stage whose
+    median stay is over ``TIME_RATIO`` times its normal duration. When nothing crosses these
+    lines, the stage with the lowest step conversion of the company is named instead.
+    """
+    found: list[Bottleneck] = []
+    total = Facts()
+    for facts in by_owner.values():
+        for key, values in facts.entries.items():
+            total.add_entry(*key, *values)
+        for key, left in facts.exits.items():
+            total.add_exit(*key, left)
+        for key, count in facts.durations.items():
+            total.add_duration(*key, count)
+    company_rows = {r.stage.id: r for r in funnel_rows(stages, total)}
+    if len(by_owner) > 1:
+        for owner_id in sorted(by_owner):
+            others = Facts()
+            for other_id, facts in by_owner.items():
+                if other_id == owner_id:
+                    continue
+                for key, values in facts.entries.items():
+                    others.add_entry(*key, *values)
+                for key, left in facts.exits.items():
+                    others.add_exit(*key, left)
+                for key, count in facts.durations.items():
+                    others.add_duration(*key, count)
+            mine = funnel_rows(stages, by_owner[owner_id])
+            norm = {r.stage.id: r for r in funnel_rows(stages, others)}
+            for row in mine:
+                if row.stage.kind != OPEN or row.entered < MIN_ENTRIES:
+                    continue
+                peer = norm[row.stage.id]
+                low = (
+                    row.to_next is not None
+                    and peer.to_next
+                    and peer.entered >= MIN_ENTRIES
+                    and row.to_next < CONVERSION_RATIO * peer.to_next
+                )
+                slow = (
+                    row.median_hours is not None
+                    and peer.median_hours
+                    and row.median_hours > TIME_RATIO * peer.median_hours
+                )
+                if low or slow:
+                    found.append(
+                        Bottleneck(
+                            owner_id=owner_id,
+                            stage=row.stage,
+                            next_stage=row.next_stage,
+                            rate=row.to_next,
+                            norm_rate=peer.to_next,
+                            median_hours=row.median_hours,
+                            norm_hours=peer.median_hours,
+                            entered=row.entered,
+                            severity=_severity(
+                                row.to_next, peer.to_next, row.median_hours, peer.median_hours
+                            ),
+                        )
+                    )
+    for row in company_rows.values():
+        if row.stage.kind != OPEN or not row.stage.normal_days or row.median_hours is None:
+            continue
+        norm_hours = row.stage.normal_days * 24
+        if row.median_hours > TIME_RATIO * norm_hours:
+            found.append(
+                Bottleneck(
+                    owner_id=None,
+                    stage=row.stage,
+                    next_stage=row.next_stage,
+                    rate=row.to_next,
+                    norm_rate=None,
+                    median_hours=row.median_hours,
+                    norm_hours=norm_hours,
+                    entered=row.entered,
+                    severity=_severity(None, None, row.median_hours, norm_hours),
+                )
+            )
+    if not found:
+        candidates = [
+            r
+            for r in company_rows.values()
+            if r.stage.kind == OPEN and r.to_next is not None and r.entered >= MIN_ENTRIES
+        ]
+        if candidates:
+            worst = min(candidates, key=lambda r: (r.to_next, r.stage.position, r.stage.id))
+            found.append(
+                Bottleneck(
+                    owner_id=None,
+                    stage=worst.stage,
+                    next_stage=worst.next_stage,
+                    rate=worst.to_next,
+                    norm_rate=None,
+                    median_hours=worst.median_hours,
+                    norm_hours=worst.stage.normal_days * 24 if worst.stage.normal_days else None,
+                    entered=worst.entered,
+                    severity=0.0,
+                )
+            )
+    found.sort(key=lambda b: (-b.severity, b.owner_id is None, b.owner_id or 0, b.stage.position))
+    return found[:limit]
+
+
+# -- Periods -------------------------------------------------------------------------------------
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    """The first day of the day's bucket: the day itself, its week's Monday, its month's 1st,
+    or ``date.min`` for the whole period ("total")."""
+    if granularity == "day":
+        return day
+    if granularity == "week":
+        return date.fromordinal(day.toordinal() - day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    if granularity == "total":
+        return date.min
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+# -- What a stage means for the KPIs -------------------------------------------------------------
+
+INVOICE_FIELDS = frozenset({"invoice_no", "invoice_amount"})
+
+
+def document_stages(stages: list[tuple[int, int, str, int, list]]) -> tuple[set[int], set[int]]:
+    """(proposal stage ids, invoice stage ids) from (id, pipeline_id, kind, position,
+    required_fields) of every stage.
+
+    An invoice stage is an open stage that requires the invoice number or amount to enter; the
+    proposal stage of a pipeline is the open stage right before its first invoice stage. A
+    pipeline without an invoice stage has neither.
+    """
+    by_pipeline: dict[int, list] = defaultdict(list)
+    for stage in stages:
+        if stage[2] == OPEN:
+            by_pipeline[stage[1]].append(stage)
+    proposals, invoices = set(), set()
+    for opens in by_pipeline.values():
+        opens.sort(key=lambda s: (s[3], s[0]))
+        first = None
+        for i, stage in enumerate(opens):
+            if INVOICE_FIELDS & set(stage[4] or ()):
+                invoices.add(stage[0])
+                if first is None:
+                    first = i
+        if first:
+            proposals.add(opens[first - 1][0])
+    return proposals, invoices
