@@ -77,6 +77,8 @@ class User(AbstractUser):
         _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_timezone]
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The person's extension on the office PBX, so that a call event names its manager.
+    extension = models.CharField(_("extension"), max_length=16, blank=True)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:

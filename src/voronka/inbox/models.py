@@ -1,8 +1,12 @@
-"""Communications: calls, messages, emails, meetings and notes on a client's timeline."""
+"""Communications: calls, messages, emails, meetings and notes on a client's timeline, and the
+channels (Telegram, WhatsApp, telephony, …) they arrive through."""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from voronka.core.models import WorkspaceModel
 
@@ -30,6 +34,13 @@ class Channel(models.TextChoices):
     SITE_CHAT = "site_chat", _("Website chat")
     IN_PERSON = "in_person", _("In person")
     OTHER = "other", _("Other")
+
+
+class Outcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    MISSED = "missed", _("Missed")
+    BUSY = "busy", _("Busy")
+    NONE = "", _("—")
 
 
 def recording_path(instance, filename: str) -> str:
@@ -72,6 +83,34 @@ class Communication(WorkspaceModel):
         related_name="communications",
     )
     recording = models.FileField(_("recording"), upload_to=recording_path, blank=True)
+    # What came through a channel. ``body`` is the message's own text (the client's words or the
+    # manager's reply); ``comment`` stays the manager's note on the contact, which the rules of
+    # work judge, so a message never counts as its own comment.
+    conversation = models.ForeignKey(
+        "inbox.Conversation",
+        verbose_name=_("conversation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="communications",
+    )
+    body = models.TextField(_("text"), blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=8, choices=Outcome.choices, blank=True, default=""
+    )
+    external_id = models.CharField(_("provider's id"), max_length=128, blank=True)
+    counterpart = models.CharField(
+        _("client's address"),
+        max_length=128,
+        blank=True,
+        help_text=_("The client's phone (E.164), email or messenger id."),
+    )
+    line = models.CharField(
+        _("our line"),
+        max_length=128,
+        blank=True,
+        help_text=_("Our side: the company's number, the extension, the bot or account."),
+    )
 
     class Meta:
         verbose_name = _("communication")
@@ -81,7 +120,281 @@ class Communication(WorkspaceModel):
             models.Index(fields=["deal", "occurred_at"], name="comm_deal_time"),
             models.Index(fields=["contact", "occurred_at"], name="comm_contact_time"),
             models.Index(fields=["workspace", "author", "occurred_at"], name="comm_author_time"),
+            models.Index(fields=["conversation", "occurred_at"], name="comm_conversation_time"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# --- Channels and what arrives through them ----------------------------------------------------
+
+
+class ChannelKind(models.TextChoices):
+    """The providers a channel can be; each has its module in ``voronka.inbox.channels``."""
+
+    TELEGRAM = "telegram", _("Telegram bot")
+    WHATSAPP = "whatsapp", _("WhatsApp Business")
+    INSTAGRAM = "instagram", _("Instagram Direct")
+    TWILIO = "twilio", _("Twilio Voice")
+    MANGO = "mango", _("Mango Office")
+    GENERIC_PBX = "generic_pbx", _("Any PBX (signed JSON webhook)")
+
+    @classmethod
+    def timeline_channel(cls, kind: str) -> str:
+        """The ``Communication.channel`` of what arrives through a channel of this kind."""
+        return {
+            cls.TELEGRAM: Channel.TELEGRAM,
+            cls.WHATSAPP: Channel.WHATSAPP,
+            cls.INSTAGRAM: Channel.INSTAGRAM,
+        }.get(kind, Channel.PHONE)
+
+
+def new_webhook_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ChannelConfig(WorkspaceModel):
+    """A connected channel: a Telegram bot, a WhatsApp number, a PBX… with its webhook URL.
+
+    The URL carries ``webhook_key`` (unguessable, 192 random bits) so that an event names its
+    channel before anything is parsed; the provider's own signature is checked with the
+    credentials, which are kept encrypted (``voronka.inbox.vault``) and never shown back in full.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    webhook_key = models.CharField(max_length=64, unique=True, default=new_webhook_key)
+    credentials_encrypted = models.TextField(blank=True, default="")
+    options = models.JSONField(
+        _("options"), default=dict, blank=True, help_text=_("Settings that are not secret.")
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at", "credentials_encrypted"])
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """The decrypted credentials, for the provider module only; never render them."""
+        from . import vault
+
+        return vault.decrypt(self.credentials_encrypted)
+
+    def set_credentials(self, values: dict[str, str]) -> None:
+        from . import vault
+
+        self.credentials_encrypted = vault.encrypt({k: v for k, v in values.items() if v})
+
+    @property
+    def masked_credentials(self) -> dict[str, str]:
+        """Each credential as it may be shown: the last four characters at most."""
+        from . import vault
+
+        return {k: vault.mask(v) for k, v in sorted(self.credentials.items())}
+
+    @property
+    def timeline_channel(self) -> str:
+        return ChannelKind.timeline_channel(self.kind)
+
+
+class ReceivedEvent(WorkspaceModel):
+    """An event a provider delivered, kept once: a repeated delivery changes nothing."""
+
+    channel = models.ForeignKey(ChannelConfig, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(_("provider's event id"), max_length=128)
+    communication = models.ForeignKey(
+        Communication, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("received event")
+        verbose_name_plural = _("received events")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "event_id"], name="inbound_event_once")
+        ]
+
+
+class DeadLetter(WorkspaceModel):
+    """A delivery that could not be taken in (malformed, or nowhere to put it), kept to replay.
+
+    Only deliveries that passed the signature check land here; forged ones are logged, not kept.
+    """
+
+    channel = models.ForeignKey(
+        ChannelConfig,
+        verbose_name=_("channel"),
+        on_delete=models.CASCADE,
+        related_name="dead_letters",
+    )
+    body = models.BinaryField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    reason = models.TextField(_("reason"))
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    replayed_at = models.DateTimeField(_("replayed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "received_at"], name="deadletter_ws_time"),
+        ]
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class ConversationState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Conversation(WorkspaceModel):
+    """One chat or phone line with a client in one channel: the inbox's row.
+
+    ``external_id`` is the provider's chat or thread (a Telegram chat id, a WhatsApp number, the
+    caller's phone for calls); its messages and calls are the communications pointing here.
+    """
+
+    channel = models.ForeignKey(
+        ChannelConfig,
+        verbose_name=_("channel"),
+        on_delete=models.CASCADE,
+        related_name="conversations",
+    )
+    external_id = models.CharField(_("chat id"), max_length=128)
+    contact = models.ForeignKey(
+        "clients.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        verbose_name=_("deal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    unread_count = models.PositiveIntegerField(_("unread"), default=0)
+    state = models.CharField(
+        _("state"), max_length=8, choices=ConversationState.choices, default=ConversationState.OPEN
+    )
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="conversation_chat_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "assignee", "state", "last_message_at"],
+                name="conversation_inbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+
+def attachment_path(instance, filename: str) -> str:
+    return f"attachments/{instance.workspace_id}/{filename}"
+
+
+class Attachment(WorkspaceModel):
+    """A file that came with a message (a photo, a document, a voice note) or went with a reply.
+
+    ``external_id`` is the provider's file id (Telegram's ``file_id``) until the file is fetched.
+    """
+
+    communication = models.ForeignKey(
+        Communication, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, blank=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    content_type = models.CharField(_("type"), max_length=127, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), null=True, blank=True)
+    external_id = models.CharField(_("provider's file id"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class MessengerIdentity(WorkspaceModel):
+    """A contact's id in a messenger (a Telegram user id, an Instagram-scoped id), so the next
+    message from the same person finds them even without a phone number or a username."""
+
+    contact = models.ForeignKey(
+        "clients.Contact", on_delete=models.CASCADE, related_name="messenger_identities"
+    )
+    messenger = models.CharField(_("messenger"), max_length=16, choices=Channel.choices)
+    external_id = models.CharField(_("id"), max_length=128)
+    handle = models.CharField(_("username"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("messenger identity")
+        verbose_name_plural = _("messenger identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "messenger", "external_id"], name="messenger_identity_unique"
+            )
+        ]
+
+
+class InboxSettings(WorkspaceModel):
+    """Where new inbound leads go: the pipeline, the first-response time, and the round robin's
+    place (kept here so that every application server takes turns from the same list)."""
+
+    inbound_pipeline = models.ForeignKey(
+        "sales.Pipeline",
+        verbose_name=_("pipeline for new inbound leads"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty: the first pipeline."),
+    )
+    answer_within_minutes = models.PositiveIntegerField(
+        _("first answer within, minutes"), default=15
+    )
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("inbox settings")
+        verbose_name_plural = _("inbox settings")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace"], name="inbox_settings_one_per_workspace")
+        ]

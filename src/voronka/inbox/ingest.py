@@ -1,0 +1,366 @@
+"""The ingest path: events a provider delivered become communications on the right timeline.
+
+``ingest(channel, events)`` does it in one transaction, so the webhook answers 2xx only once
+everything is committed. Each event is stored once (``InboundEvent``'s unique provider id): a
+repeated delivery finds it and changes nothing. The sender is matched to a contact by messenger
+id, phone, email or username; an unknown one becomes a new contact and a new deal in the
+workspace's inbound pipeline, given round robin to a manager, with a first task to answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from voronka.accounts.models import Role, User
+from voronka.activities.models import TaskType
+from voronka.clients.models import Contact
+from voronka.clients.phones import normalise_phone
+from voronka.clients.rules import normalise_email, normalise_handle
+from voronka.core.errors import Invalid
+
+from .channels.base import InboundEvent
+from .models import (
+    Attachment,
+    ChannelConfig,
+    CommKind,
+    Communication,
+    Conversation,
+    ConversationState,
+    InboxSettings,
+    MessengerIdentity,
+    ReceivedEvent,
+)
+
+log = logging.getLogger(__name__)
+
+#: Who takes new inbound leads in turn, in this order of preference: managers; failing any, the
+#: senior managers; failing those, the head or the owner.
+DUTY_ROLES = ((Role.MANAGER,), (Role.SENIOR,), (Role.HEAD, Role.OWNER))
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    duplicates: int = 0
+    communications: list[int] = field(default_factory=list)
+
+
+def _fit(value, length: int) -> str:
+    return str(value or "")[:length]
+
+
+def _event_key(event_id: str) -> str:
+    """The provider's id as stored: a longer one than the column is kept by its digest."""
+    event_id = str(event_id)
+    if len(event_id) <= 128:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
+def inbox_settings(workspace_id: int, *, lock: bool = False) -> InboxSettings:
+    """The workspace's inbox settings row, made on first use."""
+    qs = InboxSettings.objects.filter(workspace_id=workspace_id)
+    if lock:
+        qs = qs.select_for_update()
+    row = qs.first()
+    if row is None:
+        InboxSettings.objects.get_or_create(workspace_id=workspace_id)
+        row = qs.get()
+    return row
+
+
+def on_duty(workspace_id: int) -> list[int]:
+    """The ids of the people who take new inbound leads now: the active managers, in id order."""
+    for roles in DUTY_ROLES:
+        ids = list(
+            User.objects.filter(workspace_id=workspace_id, is_active=True, role__in=roles)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if ids:
+            return ids
+    return []
+
+
+def next_assignee(workspace_id: int) -> User:
+    """The next person in the round robin; the turn is kept in the database under a row lock,
+    so concurrent webhooks on several servers still take turns fairly."""
+    row = inbox_settings(workspace_id, lock=True)
+    ids = on_duty(workspace_id)
+    if not ids:
+        raise Invalid(_("There is nobody to give a new inbound lead to: add a manager."), {})
+    after = row.last_assignee_id or 0
+    chosen = next((i for i in ids if i > after), ids[0])
+    row.last_assignee_id = chosen
+    row.save(update_fields=["last_assignee", "updated_at"])
+    return User.objects.get(pk=chosen)
+
+
+def inbound_pipeline(workspace_id: int):
+    """The pipeline new inbound leads start in: the one the head chose, else the first."""
+    from voronka.sales.models import Pipeline
+
+    row = inbox_settings(workspace_id)
+    if row.inbound_pipeline_id and not row.inbound_pipeline.is_archived:
+        return row.inbound_pipeline
+    pipeline = (
+        Pipeline.objects.filter(workspace_id=workspace_id, is_archived=False)
+        .order_by("position", "id")
+        .first()
+    )
+    if pipeline is None:
+        raise Invalid(_("There is no pipeline for new inbound leads: create one."), {})
+    return pipeline
+
+
+def match_contact(channel: ChannelConfig, sender) -> Contact | None:
+    """The contact this sender is: by messenger id, then phone, email and username."""
+    ws = channel.workspace_id
+    contacts = Contact.objects.filter(workspace_id=ws)
+    if sender.messenger_id:
+        identity = (
+            MessengerIdentity.objects.filter(
+                workspace_id=ws,
+                messenger=channel.timeline_channel,
+                external_id=_fit(sender.messenger_id, 128),
+            )
+            .select_related("contact")
+            .first()
+        )
+        if identity is not None:
+            return identity.contact
+    phone = normalise_phone(sender.phone) if sender.phone else None
+    if phone:
+        found = contacts.filter(Q(phone=phone) | Q(whatsapp=phone)).order_by("id").first()
+        if found is not None:
+            return found
+    email = normalise_email(sender.email)
+    if email:
+        found = contacts.filter(email=email).order_by("id").first()
+        if found is not None:
+            return found
+    handle = normalise_handle(sender.handle)
+    if handle and channel.timeline_channel == "telegram":
+        found = contacts.filter(telegram__iexact=handle).order_by("id").first()
+        if found is not None:
+            return found
+    return None
+
+
+def _remember_identity(channel: ChannelConfig, contact: Contact, sender) -> None:
+    if not sender.messenger_id:
+        return
+    MessengerIdentity.objects.get_or_create(
+        workspace_id=channel.workspace_id,
+        messenger=channel.timeline_channel,
+        external_id=_fit(sender.messenger_id, 128),
+        defaults={"contact": contact, "handle": _fit(normalise_handle(sender.handle), 128)},
+    )
+
+
+def _may_take(user) -> bool:
+    return user is not None and user.is_active and user.role != Role.QC and user.role != "assistant"
+
+
+def _new_contact(channel: ChannelConfig, event: InboundEvent, owner) -> Contact:
+    from voronka.clients.actions import do_create_contact
+
+    s = event.sender
+    phone = normalise_phone(s.phone) if s.phone else None
+    handle = normalise_handle(s.handle)
+    name = " ".join((s.name or "").split())
+    first, _space, last = name.partition(" ")
+    if not first:
+        first = handle or (phone or "") or _("Client from %(channel)s") % {"channel": channel.name}
+    fields = {"last_name": _fit(last, 120)}
+    if phone:
+        fields["phone"] = phone
+        if channel.timeline_channel == "whatsapp":
+            fields["whatsapp"] = phone
+    email = normalise_email(s.email)
+    if email and "@" in email and " " not in email and len(email) <= 254:
+        fields["email"] = email
+    if handle and channel.timeline_channel == "telegram":
+        fields["telegram"] = _fit(handle, 64)
+    return do_create_contact(owner, first_name=_fit(first, 120), owner=owner, **fields)
+
+
+def _open_deal_of(contact: Contact):
+    from voronka.sales.models import Deal
+
+    return (
+        Deal.objects.filter(workspace_id=contact.workspace_id, contact=contact)
+        .filter(stage__kind="open")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _new_deal(channel: ChannelConfig, contact: Contact, owner, event: InboundEvent):
+    from voronka.activities.actions import do_create_task
+    from voronka.sales.actions import do_create_deal
+
+    pipeline = inbound_pipeline(channel.workspace_id)
+    deal = do_create_deal(
+        owner,
+        pipeline=pipeline,
+        title=_fit(_("%(client)s: inbound request") % {"client": contact}, 255),
+        owner=owner,
+        contact=contact,
+        company=contact.company,
+        source=_fit(channel.get_kind_display(), 120),
+    )
+    if event.direction == "in":
+        minutes = inbox_settings(channel.workspace_id).answer_within_minutes
+        do_create_task(
+            owner,
+            deal=deal,
+            owner=owner,
+            type=TaskType.CALL if event.kind == "call" else TaskType.MESSAGE,
+            goal=_("Answer the client's first request and agree the next step"),
+            due_at=timezone.now() + timedelta(minutes=minutes),
+        )
+    return deal
+
+
+def _manager_for_call(channel: ChannelConfig, event: InboundEvent):
+    """The manager a call event names, by extension or by our line's number."""
+    people = User.objects.filter(workspace_id=channel.workspace_id, is_active=True)
+    if event.extension:
+        found = people.filter(extension=_fit(event.extension, 16)).order_by("id").first()
+        if found is not None:
+            return found
+    line = normalise_phone(event.line) if event.line else None
+    if line:
+        return people.filter(phone=line).order_by("id").first()
+    return None
+
+
+def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResult) -> None:
+    ws = channel.workspace_id
+    try:
+        with transaction.atomic():
+            record = ReceivedEvent.objects.create(
+                workspace_id=ws,
+                channel=channel,
+                event_id=_event_key(event.event_id),
+                payload=event.raw,
+            )
+    except IntegrityError:
+        result.duplicates += 1
+        return
+    result.stored += 1
+    if event.kind not in ("message", "call"):
+        return
+
+    chat_id = _fit(event.chat_id, 128)
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .filter(channel=channel, external_id=chat_id)
+        .select_related("contact", "deal", "deal__stage", "assignee")
+        .first()
+    )
+    contact = conversation.contact if conversation is not None else None
+    if contact is None:
+        contact = match_contact(channel, event.sender)
+    call_manager = _manager_for_call(channel, event) if event.kind == "call" else None
+    deal = None
+    if conversation is not None and conversation.deal_id and not conversation.deal.stage.is_closed:
+        deal = conversation.deal
+    if contact is None:
+        owner = call_manager if _may_take(call_manager) else next_assignee(ws)
+        contact = _new_contact(channel, event, owner)
+    elif deal is None:
+        deal = _open_deal_of(contact)
+    if deal is None:
+        owner = contact.owner if _may_take(contact.owner) else None
+        owner = owner or (call_manager if _may_take(call_manager) else next_assignee(ws))
+        deal = _new_deal(channel, contact, owner, event)
+    _remember_identity(channel, contact, event.sender)
+
+    occurred_at = min(event.occurred_at, timezone.now())
+    author = call_manager or (conversation.assignee if conversation else None) or deal.owner
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            workspace_id=ws,
+            channel=channel,
+            external_id=chat_id,
+            contact=contact,
+            deal=deal,
+            assignee=deal.owner,
+            title=_fit(str(contact), 255),
+        )
+    comm = Communication.objects.create(
+        workspace_id=ws,
+        kind=CommKind.CALL if event.kind == "call" else CommKind.MESSAGE,
+        direction=event.direction if event.direction in ("in", "out") else "",
+        channel=channel.timeline_channel,
+        occurred_at=occurred_at,
+        duration_seconds=event.duration_seconds,
+        author=author,
+        contact=contact,
+        deal=deal,
+        conversation=conversation,
+        body=event.text or "",
+        outcome=event.outcome if event.outcome in ("answered", "missed", "busy") else "",
+        external_id=_fit(event.external_id, 128),
+        counterpart=_fit(event.counterpart, 128),
+        line=_fit(event.line, 128),
+    )
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                workspace_id=ws,
+                communication=comm,
+                name=_fit(a.name, 255),
+                content_type=_fit(a.content_type, 127),
+                size=a.size if isinstance(a.size, int) and 0 <= a.size < 2**62 else None,
+                external_id=_fit(a.external_id, 255),
+            )
+            for a in event.attachments
+        ]
+    )
+    changes = {"contact": contact, "deal": deal, "state": ConversationState.OPEN}
+    if conversation.last_message_at is None or occurred_at >= conversation.last_message_at:
+        changes["last_message_at"] = occurred_at
+    if conversation.assignee_id is None:
+        changes["assignee"] = deal.owner
+    for k, v in changes.items():
+        setattr(conversation, k, v)
+    if event.direction == "in":
+        conversation.unread_count += 1
+    conversation.save()
+    record.communication = comm
+    record.save(update_fields=["communication", "updated_at"])
+    result.communications.append(comm.id)
+
+
+def ingest(channel: ChannelConfig, events: list[InboundEvent]) -> IngestResult:
+    """Store a delivery's events once, in one transaction, and put each message or call on the
+    contact's and the deal's timeline and in its conversation.
+
+    Raises ``DomainError`` when an event has nowhere to go (no pipeline, nobody to assign, a
+    stage gate of the inbound pipeline's first stage): nothing of the delivery is stored then,
+    and the webhook keeps it as a dead letter to replay.
+    """
+    from voronka.control.evaluate import after_commit
+
+    result = IngestResult()
+    with (
+        translation.override(settings.LANGUAGE_CODE),
+        transaction.atomic(),
+    ):
+        for event in events:
+            _ingest_one(channel, event, result)
+        if result.communications:
+            after_commit(channel.workspace_id, communications=list(result.communications))
+    return result
