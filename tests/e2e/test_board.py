@@ -1,5 +1,12 @@
-"""The board in a browser: drag a deal to the next stage, and a loss that needs its reason."""
+"""The board in a browser: drag a deal to the next stage, a loss that needs its reason, and a
+deal without an open task that gets its next step planned with the move."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+
+from voronka.activities.actions import do_create_task, do_create_task_goal
+from voronka.activities.models import Task
 from voronka.sales.actions import do_set_stage_requirements
 from voronka.sales.models import Deal, StageChange
 from voronka.testing.factories import make_deal
@@ -33,6 +40,10 @@ def drag(page, source, target):
 
 def test_head_drags_a_deal_to_the_next_stage_and_sees_it_on_the_timeline(org, login):
     deal = make_deal(org.manager1, org.pipeline, title="Поставка станков")
+    # With an open task the drop asks for nothing: the next step is there already.
+    do_create_task(
+        org.manager1, deal=deal, goal="Уточнить объём", due_at=timezone.now() + timedelta(days=1)
+    )
     qualification = org.stage("Квалификация")
     page = login(org.head)
     page.goto("/board/")
@@ -113,3 +124,39 @@ def test_a_card_dropped_on_a_stage_wanting_fields_asks_for_exactly_those(org, lo
     column(page, invoiced).locator(f'.deal-card[data-deal="{deal.id}"]').wait_for()
     deal = Deal.objects.get(pk=deal.pk)
     assert (deal.stage, deal.invoice_no) == (invoiced, "С-2026-17")
+
+
+def test_a_deal_without_an_open_task_gets_its_next_step_planned_with_the_drop(org, login):
+    qualification = org.stage("Квалификация")
+    do_create_task_goal(org.head, text="Назначить встречу с директором", stage=qualification)
+    deal = make_deal(org.manager1, org.pipeline, title="Поставка котлов")
+    page = login(org.manager1)
+    page.goto("/board/")
+
+    with page.expect_response(is_move) as answer:
+        drag(page, card(page, deal), column(page, qualification))
+    assert answer.value.status == 422
+    dialog = page.locator("#entry-dialog")
+    dialog.wait_for(state="visible")
+    assert "Запланируйте следующий шаг" in dialog.locator("h3").inner_text()
+    goal = dialog.get_by_label("Цель")
+    assert dialog.locator("datalist option").first.get_attribute("value") == (
+        "Назначить встречу с директором"
+    )
+    assert deal.stage_id != qualification.id
+
+    dialog.get_by_label("Тип").select_option("meeting")
+    goal.fill("Назначить встречу с директором")
+    with page.expect_response(is_move) as answer:
+        dialog.get_by_role("button", name="Сохранить и перенести").click()
+    assert answer.value.status == 200
+    column(page, qualification).locator(f'.deal-card[data-deal="{deal.id}"]').wait_for()
+    assert dialog.is_hidden()
+    deal.refresh_from_db()
+    assert deal.stage == qualification
+    [task] = Task.objects.filter(deal=deal, done_at__isnull=True)
+    assert (task.type, task.goal, task.owner) == (
+        "meeting",
+        "Назначить встречу с директором",
+        org.manager1,
+    )

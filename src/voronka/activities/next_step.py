@@ -19,9 +19,13 @@ PREFIX = "next"
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 
-def needs_next_step(deal, *, leaving=None) -> bool:
-    """Whether ``deal`` is open and has no open task (``leaving`` aside: the task being done)."""
-    if deal is None or deal.stage.is_closed:
+def needs_next_step(deal, *, leaving=None, entering=None) -> bool:
+    """Whether ``deal`` is open and has no open task (``leaving`` aside: the task being done).
+
+    ``entering``: the stage the deal is being moved to, which decides whether it stays open.
+    """
+    stage = entering if entering is not None else (deal.stage if deal is not None else None)
+    if deal is None or stage.is_closed:
         return False
     tasks = Task.objects.filter(deal_id=deal.id, done_at__isnull=True)
     if leaving is not None:
@@ -51,15 +55,16 @@ class NextStepForm(StyledForm, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE),
     )
 
-    def __init__(self, *args, deal, place: str = "form", **kwargs):
-        # ``place`` keeps the ids apart when a page holds several forms asking for it.
+    def __init__(self, *args, deal, place: str = "form", stage=None, **kwargs):
+        # ``place`` keeps the ids apart when a page holds several forms asking for it;
+        # ``stage``: the one the deal is moving to, whose goals are offered (else its own).
         kwargs.setdefault("prefix", PREFIX)
         kwargs.setdefault("auto_id", f"id_{place}_%s")
         super().__init__(*args, **kwargs)
         from .task_views import default_due
 
         self.deal = deal
-        self.goals = suggested_goals(deal.workspace_id, deal.stage_id)
+        self.goals = suggested_goals(deal.workspace_id, (stage or deal.stage).pk)
         self.datalist_id = f"{place}-next-goals-{deal.id}"
         self.fields["goal"].widget.attrs["list"] = self.datalist_id
         if not self.is_bound:
@@ -67,11 +72,11 @@ class NextStepForm(StyledForm, forms.Form):
             self.initial.setdefault("type", TaskType.CALL)
 
     @classmethod
-    def for_request(cls, data, deal, *, place: str = "form"):
+    def for_request(cls, data, deal, *, place: str = "form", stage=None):
         """The form bound to what was posted, or None when the page did not send it."""
         if deal is None or not any(key.startswith(f"{PREFIX}-") for key in data):
             return None
-        return cls(data, deal=deal, place=place)
+        return cls(data, deal=deal, place=place, stage=stage)
 
     @classmethod
     def if_needed(cls, deal, *, place: str = "form", leaving=None):

@@ -31,7 +31,8 @@ from django_htmx.http import trigger_client_event
 from voronka.accounts.access import assignable_users, may_write
 from voronka.accounts.models import User
 from voronka.activities.access import visible_tasks
-from voronka.activities.next_step import NextStepForm, plan_posted
+from voronka.activities.goals import suggested_goals
+from voronka.activities.next_step import NextStepForm, needs_next_step, plan_posted
 from voronka.activities.task_views import TaskForm
 from voronka.clients.access import (
     access_company,
@@ -370,10 +371,13 @@ def deal_move(request, deal_id: int):
     form = MoveForm(user, deal, request.POST)
     entry_names = _posted_entry_names(request.POST)
     entry = EntryFieldsForm(user, entry_names, request.POST) if entry_names else None
-    # The next step, asked for when the deal has no open task (the deal page sends it).
-    next_form = NextStepForm.for_request(request.POST, deal, place="move")
+    board = "application/json" in request.headers.get("Accept", "")
+    # The next step, asked for when the deal has no open task (the deal page sends it with the
+    # move; the board asks in its dialog and sends it with the next try).
+    next_form = NextStepForm.for_request(request.POST, deal, place="board" if board else "move")
     error = None
     moved = None
+    asks_next = False
     if not form.is_valid():
         error = _move_error(form)
     elif entry is not None and not entry.is_valid():
@@ -384,6 +388,11 @@ def deal_move(request, deal_id: int):
         if entry is not None and entry.cleaned_data.get("loss_reason"):
             reason = entry.cleaned_data["loss_reason"]
         given = entry.given() if entry is not None else {}
+        asks_next = (
+            board
+            and next_form is None
+            and needs_next_step(deal, entering=form.cleaned_data["stage"])
+        )
         try:
             with transaction.atomic():
                 moved = do_move_deal(
@@ -394,15 +403,29 @@ def deal_move(request, deal_id: int):
                     **({"fields": given} if given else {}),
                 )
                 plan_posted(user, moved, next_form)
+                if asks_next:
+                    # The move would pass, but the deal would be left without a next step:
+                    # undone, and the board's dialog asks for it.
+                    raise Invalid(
+                        _("The deal has no open task: plan its next step with the move."),
+                        code="next_step",
+                    )
         except DomainError as exc:
-            error = exc
+            error, moved = exc, None
     ask = None
     if error is not None:
         ask = _entry_form_for(user, error, request.POST if entry_names else None)
     target = form.cleaned_data.get("stage") if hasattr(form, "cleaned_data") else None
 
-    if "application/json" in request.headers.get("Accept", ""):
-        return _move_json(request, deal, moved, error, ask)
+    if board:
+        next_ask = None
+        if error is not None and asks_next and (ask is not None or error.code == "next_step"):
+            next_ask = NextStepForm(deal=deal, place="board", stage=target)
+        elif error is not None and next_form is not None and (ask is not None or next_form.errors):
+            next_ask = next_form  # what was typed stays, with its errors
+            if target is not None:
+                next_ask.goals = suggested_goals(deal.workspace_id, target.pk)
+        return _move_json(request, deal, moved, error, ask, next_ask)
     if request.htmx:
         fresh = access_deal(user, deal_id)
         ctx = _stage_panel_context(user, fresh)
@@ -437,13 +460,16 @@ def deal_move(request, deal_id: int):
     return redirect(_safe_next(request) or reverse("sales:deal_detail", args=[deal.id]))
 
 
-def _move_json(request, deal, moved, error, ask=None):
+def _move_json(request, deal, moved, error, ask=None, next_ask=None):
     if error is not None:
         body = {"ok": False, **error.as_dict()}
-        if ask is not None:
+        if ask is not None or next_ask is not None:
+            # One dialog: the fields the stage wants, then the next step when it is missing.
             body["form"] = render_to_string(
-                "sales/_entry_fields.html", {"form": ask}, request=request
+                "sales/_entry_fields.html", {"form": ask, "next_form": next_ask}, request=request
             )
+            if ask is None:
+                body["title"] = _("Plan the next step")
         return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
     user = request.user
     filters = _board_filters(user, request.POST)

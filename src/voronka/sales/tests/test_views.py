@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from voronka.activities.actions import do_complete_task, do_create_task
+from voronka.activities.actions import do_complete_task, do_create_task, do_create_task_goal
+from voronka.activities.models import Task
 from voronka.clients.models import Company, Contact
 from voronka.core.actions import do_create_custom_field
 from voronka.inbox.actions import do_log_communication
@@ -249,8 +250,21 @@ def move(client, deal, stage, **extra):
     )
 
 
+def with_next_step(deal):
+    """The deal has an open task, so a drop on the board asks for nothing more."""
+    do_create_task(
+        deal.owner, deal=deal, goal="Уточнить потребность", due_at=timezone.now() + timedelta(1)
+    )
+    return deal
+
+
+def next_step_fields(goal="Согласовать дату встречи", type="meeting"):
+    due = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    return {"next-type": type, "next-goal": goal, "next-due_at": due}
+
+
 def test_a_drag_on_the_board_moves_the_deal_and_answers_the_card_and_totals(client, org):
-    deal = make_deal(org.manager1, org.pipeline, amount=Decimal("1000"))
+    deal = with_next_step(make_deal(org.manager1, org.pipeline, amount=Decimal("1000")))
     signed_in(client, org.manager1)
     response = move(client, deal, org.stage("Квалификация"))
     assert response.status_code == 200
@@ -317,7 +331,7 @@ def invoice_needed(org):
 def test_a_drop_on_a_stage_wanting_fields_asks_for_them_and_saves_them_with_the_move(
     client, org, invoice_needed
 ):
-    deal = make_deal(org.manager1, org.pipeline)
+    deal = with_next_step(make_deal(org.manager1, org.pipeline))
     signed_in(client, org.manager1)
     refused = move(client, deal, invoice_needed)
     assert refused.status_code == 422
@@ -343,6 +357,93 @@ def test_a_drop_on_a_stage_wanting_fields_asks_for_them_and_saves_them_with_the_
     deal.refresh_from_db()
     assert deal.stage == invoice_needed
     assert (deal.invoice_no, deal.custom) == ("С-17", {"payment": "Предоплата"})
+
+
+def test_a_drop_that_would_leave_the_deal_without_a_next_step_asks_for_one(client, org):
+    do_create_task_goal(org.head, text="Назначить встречу", stage=org.stage("Квалификация"))
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    asked = move(client, deal, org.stage("Квалификация"))
+    assert asked.status_code == 422
+    body = asked.json()
+    assert body["code"] == "next_step" and body["title"] and body["message"]
+    assert 'name="next-goal"' in body["form"] and 'name="next-due_at"' in body["form"]
+    assert '<option value="Назначить встречу">' in body["form"]  # the stage's goals
+    assert "entry-" not in body["form"]
+    deal.refresh_from_db()
+    assert deal.stage.name == "Новый лид"
+    assert StageChange.objects.filter(deal=deal).count() == 1
+
+    done = move(client, deal, org.stage("Квалификация"), **next_step_fields())
+    assert done.status_code == 200
+    deal.refresh_from_db()
+    assert deal.stage.name == "Квалификация"
+    [task] = Task.objects.filter(deal=deal, done_at__isnull=True)
+    assert (task.type, task.goal, task.owner) == (
+        "meeting",
+        "Согласовать дату встречи",
+        org.manager1,
+    )
+
+
+def test_a_drop_asks_for_the_stages_fields_and_the_next_step_in_one_form(
+    client, org, invoice_needed
+):
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    asked = move(client, deal, invoice_needed)
+    assert asked.status_code == 422
+    body = asked.json()
+    assert set(body["fields"]) == {"invoice_no", "custom.payment"}
+    assert "title" not in body  # the dialog keeps its title about the stage's fields
+    assert 'name="entry-invoice_no"' in body["form"] and 'name="next-goal"' in body["form"]
+
+    # The fields, and a next step whose due time is missing: nothing is saved.
+    wanting = move(
+        client,
+        deal,
+        invoice_needed,
+        **{"entry-invoice_no": "С-20", "entry-custom.payment": "Предоплата"},
+        **{**next_step_fields(), "next-due_at": ""},
+    )
+    assert wanting.status_code == 422
+    assert 'name="next-goal"' in wanting.json()["form"]
+    assert "Согласовать дату встречи" in wanting.json()["form"]  # what was typed stays
+    deal.refresh_from_db()
+    assert (deal.stage.name, deal.invoice_no) == ("Новый лид", "")
+    assert not Task.objects.filter(deal=deal).exists()
+
+    done = move(
+        client,
+        deal,
+        invoice_needed,
+        **{"entry-invoice_no": "С-20", "entry-custom.payment": "Предоплата"},
+        **next_step_fields(goal="Получить подписанный договор", type="call"),
+    )
+    assert done.status_code == 200
+    deal.refresh_from_db()
+    assert (deal.stage, deal.invoice_no) == (invoice_needed, "С-20")
+    assert list(Task.objects.filter(deal=deal).values_list("goal", flat=True)) == [
+        "Получить подписанный договор"
+    ]
+
+
+def test_a_drop_with_the_next_step_left_empty_moves_the_deal_without_one(client, org):
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    assert move(client, deal, org.stage("Квалификация")).status_code == 422
+    done = move(client, deal, org.stage("Квалификация"), **next_step_fields(goal=""))
+    assert done.status_code == 200
+    deal.refresh_from_db()
+    assert deal.stage.name == "Квалификация"
+    assert not Task.objects.filter(deal=deal).exists()  # flagged on the control screen
+
+
+def test_a_drop_on_a_closed_stage_asks_for_no_next_step(client, org):
+    deal = make_deal(org.manager1, org.pipeline)
+    signed_in(client, org.manager1)
+    assert move(client, deal, org.stage("Успешно")).status_code == 200
+    assert move(client, deal, org.stage("Квалификация")).status_code == 422  # reopened: asked
 
 
 def test_the_deal_page_asks_for_a_stages_fields_in_place(client, org, invoice_needed):
@@ -385,6 +486,7 @@ def test_the_deal_form_fills_custom_fields(client, org, invoice_needed):
     assert response.status_code == 302
     deal.refresh_from_db()
     assert (deal.custom, deal.invoice_no) == ({"payment": "Постоплата"}, "С-19")
+    with_next_step(deal)
     assert move(client, deal, invoice_needed).status_code == 200
 
 

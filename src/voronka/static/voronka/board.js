@@ -1,6 +1,8 @@
 // The board: drag a card to another column to move the deal; the server decides.
 // A lost column asks for the reason first. A stage wanting fields the deal lacks answers 422
 // with a form for exactly those; it is shown in a dialog and the move is tried again with them.
+// A deal that would be left without an open task gets the next step asked in the same dialog
+// (with the fields, or alone); the server plans it with the move.
 // Any other refusal (or a cancel) puts the card back and shows the reason.
 // Filters submit on change; "show more" pages are htmx.
 (function () {
@@ -60,6 +62,8 @@
 
   // The stage wants fields the deal lacks: the server's form for them, in a dialog.
   var entryDialog = document.getElementById("entry-dialog");
+  var entryTitle = entryDialog ? entryDialog.querySelector("h3") : null;
+  var defaultTitle = entryTitle ? entryTitle.textContent : "";
   function askFields(data) {
     return new Promise(function (resolve) {
       if (!entryDialog || typeof entryDialog.showModal !== "function") {
@@ -69,13 +73,15 @@
       var form = entryDialog.querySelector("form");
       entryDialog.querySelector("[data-message]").textContent = data.message || "";
       entryDialog.querySelector("[data-fields]").innerHTML = data.form;
+      if (entryTitle) entryTitle.textContent = data.title || defaultTitle;
       entryDialog.returnValue = "";
       entryDialog.addEventListener("close", function done() {
         entryDialog.removeEventListener("close", done);
         resolve(entryDialog.returnValue === "confirm" ? new FormData(form) : null);
       });
       entryDialog.showModal();
-      var first = form.querySelector("[data-fields] input, [data-fields] select, [data-fields] textarea");
+      var first = form.querySelector("[data-fields] .is-invalid") ||
+        form.querySelector("[data-fields] input, [data-fields] select, [data-fields] textarea");
       if (first) first.focus();
     });
   }
