@@ -20,6 +20,7 @@ USER_FIELDS = (
     "language",
     "timezone",
     "phone",
+    "extension",
     "is_active",
 )
 

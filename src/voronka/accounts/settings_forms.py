@@ -27,6 +27,12 @@ class UserForm(StyledForm, forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email address"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    extension = forms.CharField(
+        label=_("PBX extension"),
+        max_length=16,
+        required=False,
+        help_text=_("So that calls from the office PBX find this person."),
+    )
     role = forms.ChoiceField(label=_("Role"))
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=None, required=False, empty_label=_("No team")
@@ -54,7 +60,16 @@ class NewUserForm(UserForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    field_order = ["username", "first_name", "last_name", "email", "phone", "role", "team"]
+    field_order = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "extension",
+        "role",
+        "team",
+    ]
 
     def clean(self):
         data = super().clean()

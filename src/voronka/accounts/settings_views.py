@@ -23,7 +23,17 @@ from .access import access_manageable_user, access_team, manageable_users, visib
 from .models import Role, Team, User
 from .settings_forms import EditUserForm, NewUserForm, TeamForm, UserFilterForm
 
-USER_FIELDS = ("first_name", "last_name", "email", "phone", "role", "team", "language", "timezone")
+USER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "extension",
+    "role",
+    "team",
+    "language",
+    "timezone",
+)
 
 
 def settings_page(view):

@@ -241,7 +241,10 @@ def _manager_for_call(channel: ChannelConfig, event: InboundEvent):
             return found
     line = normalise_phone(event.line) if event.line else None
     if line:
-        return people.filter(phone=line).order_by("id").first()
+        # People's phones are kept as typed; a team is small enough to compare them normalised.
+        for person in people.exclude(phone="").order_by("id"):
+            if normalise_phone(person.phone) == line:
+                return person
     return None
 
 
