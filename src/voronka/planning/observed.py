@@ -1,31 +1,42 @@
-"""What a plan reads from the past, per owner: stage entries and how many went further, won
-deals and their amounts, calls, meetings and new leads; and the facts of a period.
+"""What a plan reads from the past and what plan versus fact counts, through the analytics'
+query interface (``voronka.analytics.queries``): the KPIs are defined there once, and their
+definitions are shown next to the facts.
 
-Read straight from the raw tables (``sales.StageChange``, ``sales.Deal``,
-``inbox.Communication``) until the analytics' rollups answer the same questions; the counts are
-per owner so that one read serves a manager, their team and the company.
+Windows here are half-open ``[start, end)`` as in the planning rules; the analytics take both
+ends included, so ``end`` becomes the day before.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Sum
+from voronka.analytics.queries import KPIS, kpi_values, stage_conversions
 
-from voronka.inbox.models import CommKind, Communication
-from voronka.sales.models import Deal, Stage, StageChange, StageKind
+#: The plan's metrics and the KPI each is measured by.
+FACT_KPIS = {
+    "revenue": "payments_amount",
+    "won": "won",
+    "leads": "new_deals",
+    "meetings": "meetings_held",
+    "calls": "calls_out",
+}
+
+
+def definition(metric: str):
+    """What a metric's fact counts, as the analytics define it."""
+    kpi = KPIS[FACT_KPIS[metric]]
+    return kpi.definition
 
 
 @dataclass
-class OwnerHistory:
-    """One owner's history in a window."""
+class LevelHistory:
+    """The history of a manager, a team or the company in a window."""
 
-    entered: dict = field(default_factory=lambda: defaultdict(int))  # stage id → deals entering
-    reached: dict = field(default_factory=lambda: defaultdict(int))  # … that went further
+    entered: dict = field(default_factory=lambda: defaultdict(int))  # stage id → entries
+    reached: dict = field(default_factory=lambda: defaultdict(int))  # … that moved on
     won_amount: Decimal = Decimal(0)
     won: int = 0
     calls: int = 0
@@ -33,127 +44,77 @@ class OwnerHistory:
     leads: int = 0
 
 
-def bounds(workspace, start: date, end: date) -> tuple[datetime, datetime]:
-    """The moments the local days ``[start, end)`` begin and end, in the workspace's zone."""
-    tz = ZoneInfo(workspace.timezone)
-    return datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+class History:
+    """A pipeline's history over a window, read once and summed for any set of owners."""
 
+    def __init__(self, workspace, pipeline_id: int, start: date, end: date):
+        self.workspace = workspace
+        self.pipeline_id = pipeline_id
+        self.since, self.until = start, end - timedelta(days=1)
+        self._levels: dict = {}
+        self._owners = None
 
-def observed_history_from_stage_changes(
-    workspace, pipeline_id: int, start: date, end: date
-) -> dict[int, OwnerHistory]:
-    """Per owner: deals entering each stage of the pipeline in ``[start, end)`` and how many of
-    them later reached a stage further on (not lost); won deals closed in the window; calls and
-    meetings made in it; deals created in it (new leads)."""
-    since, until = bounds(workspace, start, end)
-    stages = {
-        s.id: s
-        for s in Stage.objects.filter(pipeline_id=pipeline_id).only("id", "position", "kind")
-    }
-    out: dict[int, OwnerHistory] = defaultdict(OwnerHistory)
-    changes = (
-        StageChange.objects.filter(
-            workspace_id=workspace.id,
-            deal__pipeline_id=pipeline_id,
-            deal__stage_changes__changed_at__gte=since,
-            deal__stage_changes__changed_at__lt=until,
-        )
-        .distinct()
-        .order_by("deal_id", "changed_at", "id")
-        .values_list("deal_id", "deal__owner_id", "to_stage_id", "changed_at", "from_stage_id")
-    )
-    by_deal = defaultdict(list)
-    for deal_id, owner_id, stage_id, at, from_id in changes:
-        by_deal[deal_id].append((owner_id, stage_id, at, from_id))
-    for moves in by_deal.values():
-        for i, (owner_id, stage_id, at, from_id) in enumerate(moves):
-            stage = stages.get(stage_id)
-            if stage is None or not (since <= at < until):
-                continue
-            if from_id is None:
-                out[owner_id].leads += 1
-            if stage.kind != StageKind.OPEN:
-                continue
-            out[owner_id].entered[stage_id] += 1
-            for _o, later_id, _at, _f in moves[i + 1 :]:
-                later = stages.get(later_id)
-                if later is not None and later.kind != StageKind.LOST:
-                    if later.kind == StageKind.WON or later.position > stage.position:
-                        out[owner_id].reached[stage_id] += 1
-                        break
-    won = (
-        Deal.objects.filter(
-            workspace_id=workspace.id,
-            pipeline_id=pipeline_id,
-            stage__kind=StageKind.WON,
-            closed_at__gte=since,
-            closed_at__lt=until,
-        )
-        .values("owner_id")
-        .annotate(n=Count("id"), total=Sum("amount"))
-    )
-    for row in won:
-        out[row["owner_id"]].won = row["n"]
-        out[row["owner_id"]].won_amount = row["total"] or Decimal(0)
-    _count_activity(workspace, since, until, out)
-    return out
+    def per_owner(self) -> dict[int, dict[str, object]]:
+        if self._owners is None:
+            values = kpi_values(
+                self.workspace,
+                ["won", "payments_amount", "new_deals", "meetings_held", "calls_out"],
+                per="owner",
+                since=self.since,
+                until=self.until,
+                granularity="total",
+                pipeline=self.pipeline_id,
+            )
+            out: dict = defaultdict(dict)
+            for (who, _bucket, code), value in values.items():
+                out[who][code] = value
+            self._owners = out
+        return self._owners
 
+    def level(self, owners: frozenset[int] | None) -> LevelHistory:
+        """The history of ``owners`` together (None: the whole company)."""
+        if owners is not None and not owners:
+            return LevelHistory()
+        if owners not in self._levels:
+            h = LevelHistory()
+            for who, v in self.per_owner().items():
+                if owners is None or who in owners:
+                    h.won += v.get("won") or 0
+                    h.won_amount += v.get("payments_amount") or Decimal(0)
+                    h.leads += v.get("new_deals") or 0
+                    h.meetings += v.get("meetings_held") or 0
+                    h.calls += v.get("calls_out") or 0
+            for row in stage_conversions(
+                self.workspace,
+                self.pipeline_id,
+                owners=None if owners is None else sorted(owners),
+                since=self.since,
+                until=self.until,
+            ):
+                h.entered[row.from_stage_id] += row.entered
+                h.reached[row.from_stage_id] += row.moved_on
+            self._levels[owners] = h
+        return self._levels[owners]
 
-def _count_activity(workspace, since, until, out) -> None:
-    rows = (
-        Communication.objects.filter(
-            workspace_id=workspace.id,
-            kind__in=[CommKind.CALL, CommKind.MEETING],
-            occurred_at__gte=since,
-            occurred_at__lt=until,
-            author_id__isnull=False,
-        )
-        .values("author_id", "kind")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        h = out[row["author_id"]]
-        if row["kind"] == CommKind.CALL:
-            h.calls = row["n"]
-        else:
-            h.meetings = row["n"]
+    def won_amounts(self) -> dict[int, Decimal]:
+        return {who: v.get("payments_amount") or Decimal(0) for who, v in self.per_owner().items()}
 
 
 def period_facts(workspace, start: date, end: date) -> dict[int, dict[str, Decimal]]:
-    """Per owner, what happened in ``[start, end)`` in every pipeline: revenue won, deals won,
-    new leads, meetings and calls."""
-    since, until = bounds(workspace, start, end)
+    """Per owner, the plan's metrics counted in ``[start, end)`` over every pipeline."""
+    values = kpi_values(
+        workspace,
+        list(FACT_KPIS.values()),
+        per="owner",
+        since=start,
+        until=end - timedelta(days=1),
+        granularity="total",
+    )
     out: dict[int, dict[str, Decimal]] = defaultdict(
-        lambda: {k: Decimal(0) for k in ("revenue", "won", "leads", "meetings", "calls")}
+        lambda: {metric: Decimal(0) for metric in FACT_KPIS}
     )
-    won = (
-        Deal.objects.filter(
-            workspace_id=workspace.id,
-            stage__kind=StageKind.WON,
-            closed_at__gte=since,
-            closed_at__lt=until,
-        )
-        .values("owner_id")
-        .annotate(n=Count("id"), total=Sum("amount"))
-    )
-    for row in won:
-        out[row["owner_id"]]["won"] = Decimal(row["n"])
-        out[row["owner_id"]]["revenue"] = row["total"] or Decimal(0)
-    leads = (
-        StageChange.objects.filter(
-            workspace_id=workspace.id,
-            from_stage__isnull=True,
-            changed_at__gte=since,
-            changed_at__lt=until,
-        )
-        .values("deal__owner_id")
-        .annotate(n=Count("id"))
-    )
-    for row in leads:
-        out[row["deal__owner_id"]]["leads"] = Decimal(row["n"])
-    activity: dict[int, OwnerHistory] = defaultdict(OwnerHistory)
-    _count_activity(workspace, since, until, activity)
-    for owner_id, h in activity.items():
-        out[owner_id]["calls"] = Decimal(h.calls)
-        out[owner_id]["meetings"] = Decimal(h.meetings)
+    for (who, _bucket, code), value in values.items():
+        for metric, kpi in FACT_KPIS.items():
+            if kpi == code:
+                out[who][metric] = Decimal(value or 0)
     return out

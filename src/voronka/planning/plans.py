@@ -14,7 +14,7 @@ from voronka.sales.models import Stage, StageKind
 from . import rules
 from .actions import participants, plan_pipeline_id
 from .models import Scope, SplitEntry, SplitMethod, Target
-from .observed import OwnerHistory, observed_history_from_stage_changes, period_facts
+from .observed import History, LevelHistory, period_facts
 
 #: Fewer won deals than this behind an average deal and the next level's average is used.
 MIN_WON = 5
@@ -41,26 +41,11 @@ def chain(pipeline_id: int | None) -> list[Stage]:
     return opened + [won] if won and opened else []
 
 
-def _total(histories: list[OwnerHistory]) -> OwnerHistory:
-    out = OwnerHistory()
-    for h in histories:
-        for k, v in h.entered.items():
-            out.entered[k] += v
-        for k, v in h.reached.items():
-            out.reached[k] += v
-        out.won += h.won
-        out.won_amount += h.won_amount
-        out.calls += h.calls
-        out.meetings += h.meetings
-        out.leads += h.leads
-    return out
-
-
 def _ratio(part, whole) -> Decimal | None:
     return Decimal(part) / Decimal(whole) if whole else None
 
 
-def assumptions_for(levels: list[tuple[str, OwnerHistory]], stages: list[Stage], overrides):
+def assumptions_for(levels: list[tuple[str, LevelHistory]], stages: list[Stage], overrides):
     """The plan's assumptions from the most specific level with history enough, then the
     head's overrides on top."""
     conversions = []
@@ -114,19 +99,17 @@ class TargetPlan:
     overrides: dict = field(default_factory=dict)
 
 
-class History:
-    """The workspace's history per (pipeline, window), read once per request."""
+class Histories:
+    """The workspace's histories per (pipeline, window), read once per request."""
 
     def __init__(self, workspace):
         self.workspace = workspace
         self._cache = {}
 
-    def owners(self, pipeline_id, start, end) -> dict[int, OwnerHistory]:
+    def get(self, pipeline_id, start, end) -> History:
         key = (pipeline_id, start, end)
         if key not in self._cache:
-            self._cache[key] = observed_history_from_stage_changes(
-                self.workspace, pipeline_id, start, end
-            )
+            self._cache[key] = History(self.workspace, pipeline_id, start, end)
         return self._cache[key]
 
 
@@ -134,11 +117,11 @@ def past_results(target: Target, manager_ids: list[int], today: date | None = No
     """Each manager's revenue won over the target's window: the basis of a split by results."""
     today = today or date.today()
     start = today - timedelta(days=target.window_days)
-    owners = History(target.workspace).owners(plan_pipeline_id(target), start, today)
-    return {m: owners[m].won_amount if m in owners else Decimal(0) for m in manager_ids}
+    won = History(target.workspace, plan_pipeline_id(target), start, today).won_amounts()
+    return {m: won.get(m, Decimal(0)) for m in manager_ids}
 
 
-def split_of(target: Target, people: list[User], history: History, today: date) -> rules.Split:
+def split_of(target: Target, people: list[User], histories: Histories, today: date) -> rules.Split:
     ids = [p.id for p in people]
     method = target.split_method
     if method in (SplitMethod.SHARE, SplitMethod.CAPACITY):
@@ -152,8 +135,8 @@ def split_of(target: Target, people: list[User], history: History, today: date) 
         values = {i: stored.get(i) or Decimal(0) for i in ids}
     elif method == SplitMethod.PAST:
         start = today - timedelta(days=target.window_days)
-        owners = history.owners(plan_pipeline_id(target), start, today)
-        values = {i: owners[i].won_amount if i in owners else Decimal(0) for i in ids}
+        won = histories.get(plan_pipeline_id(target), start, today).won_amounts()
+        values = {i: won.get(i, Decimal(0)) for i in ids}
     else:
         values = {i: Decimal(1) for i in ids}
     return rules.split_target(target.amount, method, values)
@@ -163,13 +146,13 @@ def target_plan(
     target: Target,
     *,
     today: date,
-    history: History | None = None,
+    histories: Histories | None = None,
     only: frozenset[int] | None = None,
 ) -> TargetPlan:
     """Decompose ``target`` for the whole and for each manager (``only``: those whose rows the
     viewer may see; the split is still computed over everyone so the parts stay the same)."""
     workspace = target.workspace
-    history = history or History(workspace)
+    histories = histories or Histories(workspace)
     days_of_week = weekdays(workspace)
     end = rules.period_end(target.period_kind, target.period_start)
     days = rules.working_days(target.period_start, end, days_of_week)
@@ -182,20 +165,21 @@ def target_plan(
     )
     if not stages:
         return result
-    owners = history.owners(pipeline_id, window_start, today)
-    company = _total(list(owners.values()))
+    history = histories.get(pipeline_id, window_start, today)
     team_of = dict(User.objects.filter(workspace_id=workspace.id).values_list("id", "team_id"))
 
     def team_history(team_id):
-        return _total([h for o, h in owners.items() if team_of.get(o) == team_id and team_id])
+        members = frozenset(o for o, t in team_of.items() if t == team_id and team_id)
+        return history.level(members)
 
+    company = history.level(None)
     top = [("company", company)]
     if target.scope == Scope.TEAM:
         top = [("team", team_history(target.team_id)), ("company", company)]
     elif target.scope == Scope.MANAGER:
         m = target.manager_id
         top = [
-            ("manager", owners.get(m, OwnerHistory())),
+            ("manager", history.level(frozenset({m}))),
             ("team", team_history(team_of.get(m))),
             ("company", company),
         ]
@@ -206,12 +190,12 @@ def target_plan(
         result.split = rules.split_target(target.amount, SplitMethod.EQUAL, {target.manager_id: 1})
     else:
         people = list(participants(target))
-        result.split = split_of(target, people, history, today)
+        result.split = split_of(target, people, histories, today)
     for person in people:
         if only is not None and person.id not in only:
             continue
         levels = [
-            ("manager", owners.get(person.id, OwnerHistory())),
+            ("manager", history.level(frozenset({person.id}))),
             ("team", team_history(team_of.get(person.id))),
             ("company", company),
         ]
@@ -294,10 +278,10 @@ def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact
     total_days = rules.working_days(start, end, days_of_week)
     elapsed = rules.elapsed_working_days(start, end, today, days_of_week)
     chosen = resolve_targets(workspace, kind, start)
-    history = History(workspace)
+    histories = Histories(workspace)
     plans: dict[int, ManagerPlan] = {}
     for target in {t.id: t for t in chosen.values()}.values():
-        tp = target_plan(target, today=today, history=history, only=scope)
+        tp = target_plan(target, today=today, histories=histories, only=scope)
         for mp in tp.managers:
             if chosen.get(mp.manager.id) == target:
                 plans[mp.manager.id] = mp

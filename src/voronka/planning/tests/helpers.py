@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from voronka.analytics.rollups import rebuild_workspace
 from voronka.inbox.actions import do_log_communication
 from voronka.planning.rules import period_start
 from voronka.sales.actions import do_move_deal
@@ -32,16 +33,20 @@ def walk(org, owner, *, won: int, lost_after_proposal: int = 0, amount=100000, d
                 deal,
                 org.stage("Проиграно"),
                 loss_reason="Дорого",
-                at=at + timedelta(hours=6),
+                at=at + timedelta(minutes=6),
             )
         for kind in ("call", "call", "meeting"):
             do_log_communication(
                 owner,
                 kind=kind,
+                direction="out",
                 deal=deal,
                 occurred_at=at + timedelta(minutes=2),
                 comment="Обсудили",
             )
+    # The analytics count from their rollups, kept after commits; a test's transaction never
+    # commits, so they are rebuilt here.
+    rebuild_workspace(org.workspace)
 
 
 def this_month() -> date:
