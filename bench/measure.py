@@ -1,40 +1,41 @@
 """Requests through Django's test client: real middleware, a real session, no network.
 
-Each probe signs in (the login form for pages, a bearer token for the API), warms up, then
-times ``BENCH_REQUESTS`` requests and reports p50/p95/p99 in milliseconds. One more request
-of each probe runs under ``CaptureQueriesContext`` to count its queries and name the slowest
-ones with their plans, so that a missed target says which query to look at.
+The tools every scenario (``bench.crud``, ``bench.control``, …) measures with, and the list of
+scenarios. Each probe signs in (the login form for pages, a bearer token for the API), warms
+up, then times ``BENCH_REQUESTS`` requests and reports p50/p95/p99 in milliseconds. One more
+request of each probe runs under ``CaptureQueriesContext`` to count its queries and name the
+slowest ones with their plans, so that a missed target says which query to look at.
 """
 
 from __future__ import annotations
 
-import random
+import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .generate import BENCH_PASSWORD, Dataset
+from .generate import BENCH_PASSWORD
 
 WARMUP = 20
 
 
 @dataclass(frozen=True)
 class Target:
-    metric: str  # "p95" or "p99"
-    limit_ms: float
+    metric: str  # "p95" or "p99" of a request in ms, or "seconds" of a job
+    limit: float
 
+    @property
+    def unit(self) -> str:
+        return "s" if self.metric == "seconds" else "ms"
 
-TARGETS = {
-    "list": Target("p95", 150),
-    "board": Target("p95", 300),
-    "api_deal": Target("p99", 50),
-}
+    @property
+    def text(self) -> str:
+        return f"{self.metric} ≤ {self.limit:g} {self.unit}"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -48,7 +49,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _signed_in(username: str) -> Client:
+def signed_in(username: str) -> Client:
     client = Client()
     response = client.post(
         reverse("accounts:login"), {"username": username, "password": BENCH_PASSWORD}
@@ -58,7 +59,7 @@ def _signed_in(username: str) -> Client:
     return client
 
 
-def _token_client(username: str) -> tuple[Client, dict]:
+def token_client(username: str) -> tuple[Client, dict]:
     from voronka.accounts.actions import do_create_token
     from voronka.accounts.models import User
 
@@ -116,8 +117,7 @@ def _diagnose(client: Client, url: str, headers: dict) -> dict:
     }
 
 
-def _probe(
-    name: str,
+def probe(
     client: Client,
     url_for: Callable[[int], str],
     requests: int,
@@ -155,67 +155,22 @@ def _probe(
     }
 
 
-def measure(data: Dataset, requests: int, log: Callable[[str], None] = print) -> dict:
-    """Run every probe; the answer maps probe names to their figures."""
-    from voronka.sales.models import Deal
+#: The scenarios ``BENCH_SCENARIOS`` chooses from, in the order they run: each is a module of
+#: this package with ``TARGETS`` {kind: Target}, ``LABELS`` {kind: text} and
+#: ``run(data, requests, log) -> {name: figures}``; figures name their ``kind`` and ``who``.
+#: A request's figures come from ``probe``; a job's are {"seconds": …, "steps": {…}}.
+SCENARIOS = ("crud", "control")
 
-    rng = random.Random(7)
-    inbound = data.pipelines[0]
-    stages = data.open_stages[inbound]
-    managers = data.managers
-    manager = managers[0]
-    manager_id = data.manager_ids[manager]
 
-    def list_as_head(i: int) -> str:
-        owner = data.manager_ids[managers[i % len(managers)]]
-        stage = stages[(i // len(managers)) % len(stages)]
-        return f"/deals/?owner={owner}&stage={stage}&sort=-stage_date"
+def scenario(name: str):
+    if name not in SCENARIOS:
+        raise SystemExit(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    return importlib.import_module(f"bench.{name}")
 
-    def list_as_manager(i: int) -> str:
-        stage = stages[i % len(stages)]
-        return f"/deals/?owner={manager_id}&stage={stage}&sort=-stage_date"
 
-    def board(i: int) -> str:
-        return f"/board/?pipeline={inbound}"
+def targets() -> dict[str, Target]:
+    return {k: t for name in SCENARIOS for k, t in scenario(name).TARGETS.items()}
 
-    max_id = Deal.objects.filter(workspace_id=data.workspace_id).aggregate(m=Max("id"))["m"]
-    head_ids = [rng.randint(1, max_id) for _ in range(requests + WARMUP)]
-    own_ids = list(
-        Deal.objects.filter(workspace_id=data.workspace_id, owner_id=manager_id)
-        .order_by("?")
-        .values_list("id", flat=True)[: requests + WARMUP]
-    )
 
-    results = {}
-    head_client = _signed_in(data.head)
-    manager_client = _signed_in(manager)
-    head_api, head_headers = _token_client(data.head)
-    manager_api, manager_headers = _token_client(manager)
-    probes = [
-        ("list", "head", head_client, list_as_head, None),
-        ("list", "manager", manager_client, list_as_manager, None),
-        ("board", "head", head_client, board, None),
-        ("board", "manager", manager_client, board, None),
-        (
-            "api_deal",
-            "head",
-            head_api,
-            lambda i: f"/api/v1/deals/{head_ids[i % len(head_ids)]}",
-            head_headers,
-        ),
-        (
-            "api_deal",
-            "manager",
-            manager_api,
-            lambda i: f"/api/v1/deals/{own_ids[i % len(own_ids)]}",
-            manager_headers,
-        ),
-    ]
-    for kind, who, client, url_for, headers in probes:
-        name = f"{kind}:{who}"
-        log(f"  measuring {name} ({requests} requests) …")
-        result = _probe(name, client, url_for, requests, headers)
-        result["kind"] = kind
-        result["who"] = who
-        results[name] = result
-    return results
+def labels() -> dict[str, str]:
+    return {k: t for name in SCENARIOS for k, t in scenario(name).LABELS.items()}

@@ -2,7 +2,8 @@
 
 ``python -m bench`` starts this once per database as its own process, with ``DATABASE_URL``
 pointing at a fresh SQLite file or a throwaway PostgreSQL cluster, so that Django is set up
-for exactly one database per process.
+for exactly one database per process. The shared data is generated once; then each scenario
+``BENCH_SCENARIOS`` names (``bench.measure.SCENARIOS``) measures it in turn.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ def main() -> None:
     from django.db import connection
 
     from .generate import generate
-    from .measure import measure
+    from .measure import scenario
 
     deals = int(os.environ["BENCH_DEALS"])
+    events = int(os.environ.get("BENCH_EVENTS") or 10 * deals)
+    scenarios = [s for s in os.environ["BENCH_SCENARIOS"].split(",") if s]
     requests = int(os.environ["BENCH_REQUESTS"])
     out = os.environ["BENCH_RESULT"]
     label = connection.vendor
@@ -47,26 +50,36 @@ def main() -> None:
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
     migrate_s = time.monotonic() - t0
-    _log(f"[{label}] generating {deals:,} deals …")
+    _log(f"[{label}] generating {deals:,} deals and {events:,} events …")
     t0 = time.monotonic()
-    data = generate(deals, seed=int(os.environ.get("BENCH_SEED", "1")), log=_log)
+    seed = int(os.environ.get("BENCH_SEED", "1"))
+    data = generate(deals, events=events, seed=seed, log=_log)
     generate_s = time.monotonic() - t0
     _log(f"[{label}] generated in {generate_s:.0f} s; measuring …")
     load_before = os.getloadavg()[0]
-    probes = measure(data, requests, log=_log)
+    probes = {}
+    for name in scenarios:
+        _log(f"[{label}] scenario {name}")
+        for key, figures in scenario(name).run(data, requests, log=_log).items():
+            probes[key] = {**figures, "scenario": name}
     load_after = os.getloadavg()[0]
     result = {
         "database": _database_version(),
         "vendor": label,
         "deals": data.deals,
+        "open_deals": data.open_deals,
         "stage_changes": data.stage_changes,
+        "communications": data.communications,
+        "events": data.events,
         "tasks": data.tasks,
+        "snoozes": data.snoozes,
         "companies": data.companies,
         "managers": len(data.managers),
         "migrate_s": round(migrate_s, 1),
         "generate_s": round(generate_s, 1),
         "generate_steps_s": {k: round(v, 1) for k, v in data.timings.items()},
         "requests": requests,
+        "scenarios": scenarios,
         "load": [round(load_before, 1), round(load_after, 1)],
         "probes": probes,
     }
