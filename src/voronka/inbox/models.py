@@ -43,6 +43,16 @@ class Outcome(models.TextChoices):
     NONE = "", _("—")
 
 
+class DeliveryStatus(models.TextChoices):
+    """How far an outgoing message got, as the provider reports it (WhatsApp, Instagram)."""
+
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Not delivered")
+    NONE = "", _("—")
+
+
 def recording_path(instance, filename: str) -> str:
     return f"recordings/{instance.workspace_id}/{filename}"
 
@@ -110,6 +120,9 @@ class Communication(WorkspaceModel):
         max_length=128,
         blank=True,
         help_text=_("Our side: the company's number, the extension, the bot or account."),
+    )
+    delivery_status = models.CharField(
+        _("delivery"), max_length=9, choices=DeliveryStatus.choices, blank=True, default=""
     )
 
     class Meta:
