@@ -411,3 +411,64 @@ class InboxSettings(WorkspaceModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace"], name="inbox_settings_one_per_workspace")
         ]
+
+
+# --- The inbox: what is done to a conversation, and ready answers --------------------------------
+
+
+class ConversationEventKind(models.TextChoices):
+    ASSIGNED = "assigned", _("Handed over")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+
+
+class ConversationEvent(WorkspaceModel):
+    """Something done to a conversation rather than said in it: a hand-over, a close, a reopen.
+
+    Shown between the messages, so that whoever opens the chat sees who had it and when.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=8, choices=ConversationEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("conversation event")
+        verbose_name_plural = _("conversation events")
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "occurred_at"], name="conversation_event_time")
+        ]
+
+
+class MessageTemplate(WorkspaceModel):
+    """A ready answer the head of sales writes and a manager picks in the reply box.
+
+    Placeholders such as ``{contact_name}`` are filled in for the conversation at hand.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    body = models.TextField(_("text"))
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
