@@ -18,6 +18,8 @@ def navigation(request):
     ]
     if user.role in ("owner", "head", "senior"):
         items.insert(1, ("control:screen", _("Control")))
+    if user.role in ("owner", "head", "senior", "manager", "qc"):
+        items.append(("planning:fact", _("Plan")))
     if user.may_configure:
         items.append(("sales:settings_pipelines", _("Settings")))
     current = request.resolver_match.view_name if request.resolver_match else ""
@@ -32,6 +34,8 @@ def navigation(request):
         )
         if name == "sales:settings_pipelines":  # every settings page lights up "Settings"
             active = ":settings_" in current
+        if name == "planning:fact":  # every planning page lights up "Plan"
+            active = current.startswith("planning:")
         if name == "control:screen":  # and every control page but its settings, "Control"
             active = current.startswith("control:") and ":settings_" not in current
         nav.append({"url": url, "label": label, "active": active})

@@ -1,0 +1,175 @@
+from decimal import Decimal
+
+from voronka.planning.actions import do_set_target
+from voronka.planning.models import Scope, Target
+
+from .helpers import this_month, walk
+
+
+def set_company_target(org, amount=1000000):
+    return do_set_target(
+        org.head,
+        period_kind="month",
+        period_start=this_month(),
+        scope=Scope.COMPANY,
+        amount=amount,
+        split_method="equal",
+    )
+
+
+def test_the_head_sets_a_monthly_target_from_the_page_and_sees_its_arithmetic(org, client):
+    walk(org, org.manager1, won=10, lost_after_proposal=10)
+    client.force_login(org.head)
+    response = client.post(
+        "/plan/",
+        {
+            "period_kind": "month",
+            "period_start": this_month().isoformat(),
+            "scope": "company",
+            "amount": "1 000 000",
+            "window_days": "90",
+            "split_method": "equal",
+        },
+    )
+    target = Target.objects.get()
+    assert response.status_code == 302
+    assert target.amount == Decimal(1000000)
+    html = client.get(response.url).content.decode()
+    assert "won deals" in html or "выигранных сделок" in html
+    assert 'id="arithmetic"' in html
+    assert html.count('data-manager="') == 4
+
+
+def test_a_bad_target_is_shown_with_the_field_named(org, client):
+    client.force_login(org.head)
+    response = client.post(
+        "/plan/",
+        {
+            "period_kind": "month",
+            "period_start": this_month().isoformat(),
+            "scope": "company",
+            "amount": "0",
+            "window_days": "90",
+            "split_method": "equal",
+        },
+    )
+    assert response.status_code == 422
+    assert "is-invalid" in response.content.decode()
+    assert not Target.objects.exists()
+
+
+def test_an_override_recomputes_the_decomposition_in_place(org, client):
+    walk(org, org.manager1, won=10, lost_after_proposal=10)
+    target = set_company_target(org)
+    stage = org.stage("КП отправлено")
+    client.force_login(org.head)
+    response = client.post(
+        f"/plan/targets/{target.id}/override/",
+        {"key": f"conversion:{stage.id}", "value": "25"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith('\n<div id="decomposition">') or 'id="decomposition"' in html[:200]
+    assert "25%" in html
+    bad = client.post(
+        f"/plan/targets/{target.id}/override/",
+        {"key": f"conversion:{stage.id}", "value": "250"},
+        headers={"HX-Request": "true"},
+    )
+    assert bad.status_code == 422
+    assert "invalid-feedback" in bad.content.decode()
+
+
+def test_a_zero_conversion_says_the_plan_is_impossible(org, client):
+    walk(org, org.manager1, won=10, lost_after_proposal=10)
+    target = set_company_target(org)
+    stage = org.stage("Квалификация")
+    client.force_login(org.head)
+    html = client.post(
+        f"/plan/targets/{target.id}/override/",
+        {"key": f"conversion:{stage.id}", "value": "0"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'data-testid="impossible"' in html
+
+
+def test_a_split_that_misses_the_target_says_by_how_much(org, client):
+    target = do_set_target(
+        org.head,
+        period_kind="month",
+        period_start=this_month(),
+        scope=Scope.TEAM,
+        team=org.team1,
+        amount=1000000,
+    )
+    client.force_login(org.head)
+    html = client.post(
+        f"/plan/targets/{target.id}/split/",
+        {"method": "share", f"value_{org.manager1.id}": "50", f"value_{org.manager2.id}": "30"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'data-testid="split-gap"' in html
+    assert "200" in html
+
+
+def test_a_manager_sees_only_their_own_row_and_cannot_change_the_target(org, client):
+    target = set_company_target(org)
+    client.force_login(org.manager2)
+    html = client.get(f"/plan/targets/{target.id}/").content.decode()
+    assert f'data-manager="{org.manager2.username}"' in html
+    assert html.count('data-manager="') == 1
+    assert 'data-testid="target-amount"' not in html
+    assert 'id="target-form"' not in html
+    stage = org.stage("Квалификация")
+    posted = client.post(
+        f"/plan/targets/{target.id}/override/", {"key": f"conversion:{stage.id}", "value": "1"}
+    )
+    assert posted.status_code == 404
+    assert not target.overrides.exists()
+
+
+def test_a_manager_cannot_open_a_colleagues_own_target(org, client):
+    theirs = do_set_target(
+        org.head,
+        period_kind="month",
+        period_start=this_month(),
+        scope=Scope.MANAGER,
+        manager=org.manager1,
+        amount=100,
+    )
+    client.force_login(org.manager2)
+    assert client.get(f"/plan/targets/{theirs.id}/").status_code == 404
+    client.force_login(org.senior1)
+    assert client.get(f"/plan/targets/{theirs.id}/").status_code == 200
+    client.force_login(org.senior2)
+    assert client.get(f"/plan/targets/{theirs.id}/").status_code == 404
+
+
+def test_plan_vs_fact_shows_a_senior_their_group_and_the_thresholds(org, client):
+    set_company_target(org)
+    client.force_login(org.senior1)
+    html = client.get("/plan/fact/").content.decode()
+    assert 'id="thresholds"' in html
+    shown = {org.manager1.username, org.manager2.username}
+    for person in (org.manager1, org.manager2, org.manager3, org.manager4):
+        assert (f'data-manager="{person.username}"' in html) == (person.username in shown)
+    assert 'id="leaderboard"' in html
+
+
+def test_without_a_target_the_pages_say_what_to_do_next(org, client):
+    org.head.language = "en"
+    org.head.save()
+    client.force_login(org.head)
+    html = client.get("/plan/fact/").content.decode()
+    assert "Set a monthly target" in html
+    assert f'href="/plan/?kind=month&amp;start={this_month().isoformat()}"' in html
+    html = client.get("/plan/").content.decode()
+    assert "No target for this period yet" in html
+    assert 'id="target-form"' in html
+
+
+def test_the_assistant_has_no_plan_pages(org, client):
+    client.force_login(org.assistant)
+    assert client.get("/plan/").status_code == 404
+    assert client.get("/plan/fact/").status_code == 404
