@@ -472,3 +472,32 @@ class MessageTemplate(WorkspaceModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RecordingDownload(WorkspaceModel):
+    """A call's recording the provider has ready, to be fetched by the worker into our storage.
+
+    ``source`` is what the provider needs to hand the file over (Twilio's recording URL, Mango's
+    recording id). Failed attempts are counted and the last error kept, so a recording that will
+    not come is visible instead of retried for ever or logged on every try.
+    """
+
+    communication = models.ForeignKey(
+        Communication, on_delete=models.CASCADE, related_name="recording_downloads"
+    )
+    channel = models.ForeignKey(ChannelConfig, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(_("source"), max_length=1000)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    done_at = models.DateTimeField(_("fetched"), null=True, blank=True)
+    gave_up_at = models.DateTimeField(_("gave up"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recording download")
+        verbose_name_plural = _("recording downloads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["communication", "source"], name="recording_download_once"
+            )
+        ]
