@@ -32,3 +32,40 @@ def access_communication(user, comm_id, *, for_update: bool = False) -> Communic
     if for_update and not may_write(user):
         raise Http404
     return comm
+
+
+def visible_channels(user):
+    """The workspace's channels, for those who configure them (the head and the owner)."""
+    from .models import ChannelConfig
+
+    if not (user.is_active and user.may_configure):
+        return ChannelConfig.objects.none()
+    return ChannelConfig.objects.filter(workspace_id=user.workspace_id)
+
+
+def access_channel(user, channel_id):
+    from .models import ChannelConfig
+
+    try:
+        return visible_channels(user).get(id=int(channel_id))
+    except (ChannelConfig.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def visible_dead_letters(user):
+    """Deliveries kept for replay, for those who configure channels."""
+    from .models import DeadLetter
+
+    if not (user.is_active and user.may_configure):
+        return DeadLetter.objects.none()
+    return DeadLetter.objects.filter(workspace_id=user.workspace_id)
+
+
+def access_dead_letter(user, letter_id):
+    from .models import DeadLetter
+
+    try:
+        return visible_dead_letters(user).select_related("channel").get(id=int(letter_id))
+    except (DeadLetter.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+

@@ -322,3 +322,25 @@ def do_send_reply(actor, conversation: Conversation, *, text: str = "", attachme
         )
         after_commit(actor.workspace_id, communications=[comm.id])
     return comm
+
+
+@transaction.atomic
+def do_update_inbox_settings(actor, *, inbound_pipeline=None, answer_within_minutes=None):
+    """Choose the pipeline new inbound leads start in and the first answer's due time."""
+    from .ingest import inbox_settings
+
+    _check_configurer(actor)
+    if inbound_pipeline is not None and inbound_pipeline.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"inbound_pipeline": _("Not found.")})
+    row = inbox_settings(actor.workspace_id, lock=True)
+    row.inbound_pipeline = inbound_pipeline
+    if answer_within_minutes is not None:
+        if not 1 <= answer_within_minutes <= 24 * 60:
+            raise Invalid(
+                _("From 1 minute to a day."),
+                {"answer_within_minutes": _("From 1 minute to a day.")},
+            )
+        row.answer_within_minutes = answer_within_minutes
+    row.save()
+    return row
+

@@ -106,16 +106,17 @@ def next_assignee(workspace_id: int) -> User:
 
 
 def inbound_pipeline(workspace_id: int):
-    """The pipeline new inbound leads start in: the one the head chose, else the first."""
+    """The pipeline new inbound leads start in: the one the head chose, else the first inbound
+    one, else the first."""
     from voronka.sales.models import Pipeline
 
     row = inbox_settings(workspace_id)
     if row.inbound_pipeline_id and not row.inbound_pipeline.is_archived:
         return row.inbound_pipeline
+    pipelines = Pipeline.objects.filter(workspace_id=workspace_id, is_archived=False)
     pipeline = (
-        Pipeline.objects.filter(workspace_id=workspace_id, is_archived=False)
-        .order_by("position", "id")
-        .first()
+        pipelines.filter(is_inbound=True).order_by("position", "id").first()
+        or pipelines.order_by("position", "id").first()
     )
     if pipeline is None:
         raise Invalid(_("There is no pipeline for new inbound leads: create one."), {})

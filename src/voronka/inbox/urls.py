@@ -1,10 +1,33 @@
 from django.urls import path
 
-from . import views, webhooks
+from . import channel_views, views, webhooks
 
 app_name = "inbox"
 urlpatterns = [
     path("hooks/<slug:kind>/<str:key>/", webhooks.webhook, name="webhook"),
+    path("settings/channels/", channel_views.channels, name="settings_channels"),
+    path("settings/channels/new/", channel_views.channel_create, name="settings_channel_create"),
+    path(
+        "settings/channels/<int:channel_id>/",
+        channel_views.channel_edit,
+        name="settings_channel_edit",
+    ),
+    path(
+        "settings/channels/<int:channel_id>/register-webhook/",
+        channel_views.channel_register_webhook,
+        name="settings_channel_register_webhook",
+    ),
+    path("settings/dead-letters/", channel_views.dead_letters, name="settings_dead_letters"),
+    path(
+        "settings/dead-letters/<int:letter_id>/",
+        channel_views.dead_letter_detail,
+        name="settings_dead_letter",
+    ),
+    path(
+        "settings/dead-letters/<int:letter_id>/replay/",
+        channel_views.dead_letter_replay,
+        name="settings_dead_letter_replay",
+    ),
     path("communications/new/", views.communication_create, name="communication_create"),
     path(
         "communications/<int:comm_id>/comment/",

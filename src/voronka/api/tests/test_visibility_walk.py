@@ -73,6 +73,13 @@ COVERED = {
     ("patch", "/api/v1/settings/task-goals/{goal_id}"),
     # Walked with every role in voronka/control/tests/test_api.py.
     ("get", "/api/v1/violations"),
+    # Walked with every role in voronka/inbox/tests/test_channels_settings.py.
+    ("get", "/api/v1/settings/channels"),
+    ("post", "/api/v1/settings/channels"),
+    ("get", "/api/v1/settings/channels/{channel_id}"),
+    ("patch", "/api/v1/settings/channels/{channel_id}"),
+    ("get", "/api/v1/settings/dead-letters"),
+    ("post", "/api/v1/settings/dead-letters/{letter_id}/replay"),
 }
 
 #: The filters of each list that name another record, and the kind of record they name.
