@@ -249,6 +249,27 @@ def _manager_for_call(channel: ChannelConfig, event: InboundEvent):
     return None
 
 
+#: Statuses only move forward: a late "delivered" does not undo "read".
+DELIVERY_ORDER = {"": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def _apply_delivery_status(channel: ChannelConfig, event: InboundEvent) -> None:
+    """Mark our outgoing message ``event.external_id`` in the chat ``event.chat_id`` as sent,
+    delivered, read or failed, unless it already got further."""
+    status = event.delivery_status
+    if status not in DELIVERY_ORDER or not status or not event.external_id:
+        return
+    behind = [s for s, rank in DELIVERY_ORDER.items() if rank < DELIVERY_ORDER[status]]
+    Communication.objects.filter(
+        workspace_id=channel.workspace_id,
+        conversation__channel=channel,
+        conversation__external_id=_fit(event.chat_id, 128),
+        direction="out",
+        external_id=_fit(event.external_id, 128),
+        delivery_status__in=behind,
+    ).update(delivery_status=status, updated_at=timezone.now())
+
+
 def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResult) -> None:
     ws = channel.workspace_id
     try:
@@ -263,6 +284,9 @@ def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResul
         result.duplicates += 1
         return
     result.stored += 1
+    if event.kind == "status":
+        _apply_delivery_status(channel, event)
+        return
     if event.kind not in ("message", "call"):
         return
 

@@ -110,6 +110,8 @@ class InboundEvent:
     extension: str = ""  # the manager's extension, when the PBX names it
     duration_seconds: int | None = None
     outcome: str = ""  # answered, missed, busy or ""
+    # Statuses: how far our outgoing message ``external_id`` got (sent, delivered, read, failed).
+    delivery_status: str = ""
     raw: dict = field(default_factory=dict)
 
 
