@@ -48,7 +48,16 @@ api = VoronkaAPI(
 #: The actions name the objects they take ("company"); the API names the ids it takes.
 API_FIELD_NAMES = {
     name: f"{name}_id"
-    for name in ("company", "contact", "owner", "assistant", "pipeline", "stage", "deal")
+    for name in (
+        "company",
+        "contact",
+        "owner",
+        "assistant",
+        "pipeline",
+        "stage",
+        "deal",
+        "assignee",
+    )
 }
 
 
@@ -167,6 +176,9 @@ api.add_router("/", clients_router)
 api.add_router("/", sales_router)
 api.add_router("/", tasks_router)
 api.add_router("/", inbox_router)
+api.add_router("/", "voronka.inbox.conversations_api.router")
 api.add_router("/", "voronka.control.api.router")
+api.add_router("/", "voronka.planning.api.router")
+api.add_router("/", "voronka.analytics.api.router")
 api.add_router("/settings", "voronka.sales.settings_api.router")
 api.add_router("/settings", "voronka.inbox.channels_api.router")

@@ -50,3 +50,13 @@ def access_target(user, target_id) -> Target:
         )
     except (Target.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def sees_whole(user, target: Target) -> bool:
+    """Whether ``user`` sees a target's whole (its amount, its arithmetic, its split) or only
+    the rows of the managers in their scope: a manager sees their own row of a company or team
+    target, a senior the whole of their team's target."""
+    scope = plan_scope(user)
+    if scope is None or target.scope == Scope.MANAGER:
+        return True
+    return target.scope == Scope.TEAM and user.role == Role.SENIOR

@@ -245,3 +245,10 @@ def do_split_target(
             },
         )
     return split
+
+
+@transaction.atomic
+def do_delete_target(actor, target: Target) -> None:
+    """Remove a target with its overrides and split (its history keeps what it was)."""
+    _check_may_plan(actor, target)
+    target.delete()

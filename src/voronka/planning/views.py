@@ -20,7 +20,7 @@ from voronka.core.errors import DomainError
 from voronka.sales.templatetags.sales_format import format_money
 
 from . import rules
-from .access import access_target, plan_scope, visible_targets
+from .access import access_target, plan_scope, sees_whole, visible_targets
 from .actions import do_override_assumption, do_set_target, do_split_target, may_plan
 from .forms import OverrideForm, PeriodForm, SplitForm, TargetForm
 from .models import PeriodKind, Scope, SplitEntry
@@ -188,7 +188,7 @@ def _decomposition_context(request, target, scope):
         }
         for mp in tp.managers
     ]
-    ctx["show_overall"] = scope is None or target.scope != Scope.COMPANY
+    ctx["show_overall"] = sees_whole(user, target)
     if tp.split is not None and not tp.split.adds_up:
         ctx["split_gap"] = format_money(abs(tp.split.difference), currency)
     if editable and target.scope != Scope.MANAGER:

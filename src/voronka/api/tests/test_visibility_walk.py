@@ -80,6 +80,20 @@ COVERED = {
     ("patch", "/api/v1/settings/channels/{channel_id}"),
     ("get", "/api/v1/settings/dead-letters"),
     ("post", "/api/v1/settings/dead-letters/{letter_id}/replay"),
+    # Walked with every role in voronka/planning/tests/test_api.py.
+    ("get", "/api/v1/planning/targets"),
+    ("post", "/api/v1/planning/targets"),
+    ("get", "/api/v1/planning/targets/{target_id}"),
+    ("patch", "/api/v1/planning/targets/{target_id}"),
+    ("delete", "/api/v1/planning/targets/{target_id}"),
+    ("get", "/api/v1/planning/targets/{target_id}/decomposition"),
+    ("post", "/api/v1/planning/targets/{target_id}/overrides"),
+    ("post", "/api/v1/planning/targets/{target_id}/split"),
+    ("get", "/api/v1/planning/plan-fact"),
+    # Walked with every role in voronka/analytics/tests/test_api.py.
+    ("get", "/api/v1/analytics/kpi-definitions"),
+    ("get", "/api/v1/analytics/funnel"),
+    ("get", "/api/v1/analytics/kpis"),
 }
 
 #: The filters of each list that name another record, and the kind of record they name.
