@@ -140,3 +140,44 @@ def test_settings_pages_are_not_there_for_anyone_but_the_head_and_the_owner(role
         if path.startswith(SETTINGS_PREFIXES):
             url = "/" + re.sub(r"<int:\w+>", "1", path)
             assert client.get(url).status_code == 404, f"{role} reached {url}"
+
+
+#: Whose rows of the company's plan each role reads on the planning pages.
+PLAN_ROWS = {
+    "owner": {"manager1", "manager2", "manager3", "manager4"},
+    "head": {"manager1", "manager2", "manager3", "manager4"},
+    "qc": {"manager1", "manager2", "manager3", "manager4"},
+    "senior1": {"manager1", "manager2"},
+    "senior2": {"manager3", "manager4"},
+    "manager1": {"manager1"},
+    "manager2": {"manager2"},
+    "manager3": {"manager3"},
+    "manager4": {"manager4"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_plan_pages_show_each_role_only_the_managers_it_may_see(role, org, other_org, client):
+    from django.utils import timezone
+
+    from voronka.planning.actions import do_set_target
+    from voronka.planning.rules import period_start
+
+    today = period_start("month", timezone.localdate())
+    target = do_set_target(
+        org.head, period_kind="month", period_start=today, scope="company", amount=1000000
+    )
+    foreign = do_set_target(
+        other_org.head, period_kind="month", period_start=today, scope="company", amount=1
+    )
+    client.force_login(getattr(org, role))
+    pages = ["/plan/", f"/plan/targets/{target.id}/", "/plan/fact/"]
+    if role == "assistant":
+        assert all(client.get(url).status_code == 404 for url in pages)
+        return
+    names = {getattr(org, n).username: n for n in PLAN_ROWS["head"]}
+    for url in pages:
+        html = client.get(url).content.decode()
+        shown = {names[u] for u in re.findall(r'data-manager="([^"]+)"', html) if u in names}
+        assert shown == PLAN_ROWS[role], url
+    assert client.get(f"/plan/targets/{foreign.id}/").status_code == 404
