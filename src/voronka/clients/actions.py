@@ -26,6 +26,7 @@ CONTACT_FIELDS = (
     "email",
     "telegram",
     "whatsapp",
+    "timezone",
     "notes",
 )
 
@@ -67,6 +68,14 @@ def _clean(values: dict, allowed: tuple[str, ...]) -> dict:
             )
     if "telegram" in out:
         out["telegram"] = rules.normalise_handle(out["telegram"])
+    if "timezone" in out:
+        zone = rules.clean_timezone(out["timezone"])
+        if zone is None:
+            message = _(
+                "«%(value)s» is not a time zone: choose one from the list, e.g. Europe/Moscow."
+            ) % {"value": str(out["timezone"]).strip()}
+            raise Invalid(_("Time zone: %(message)s") % {"message": message}, {"timezone": message})
+        out["timezone"] = zone
     for name, value in list(out.items()):
         if isinstance(value, str) and name not in ("notes",):
             out[name] = value.strip()

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from voronka.accounts.access import assignable_users, is_assistant, owner_scope, visible_users
+from voronka.accounts.forms import timezone_choices
 from voronka.accounts.models import User
 from voronka.core.forms import StyledForm
 
@@ -14,6 +15,9 @@ from .models import Company
 from .phones import display_phone
 
 CONFIRM_LABEL = _("Create anyway: this is a different client")
+TIMEZONE_UNKNOWN = _(
+    "«%(value)s» is not a time zone: choose one from the list, e.g. Europe/Moscow."
+)
 
 
 def owner_choices(user, current_owner_id: int | None = None):
@@ -107,6 +111,12 @@ class ContactForm(StyledForm, forms.Form):
     )
     whatsapp = forms.CharField(label=_("WhatsApp number"), max_length=40, required=False)
     telegram = forms.CharField(label=_("Telegram username"), max_length=64, required=False)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Meeting reminders reach the client in their working hours in this zone."),
+        error_messages={"invalid_choice": TIMEZONE_UNKNOWN},
+    )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -122,6 +132,7 @@ class ContactForm(StyledForm, forms.Form):
         "email",
         "whatsapp",
         "telegram",
+        "timezone",
         "notes",
     )
 
@@ -147,6 +158,11 @@ class ContactForm(StyledForm, forms.Form):
             )
         self.fields["email"].widget.attrs.update({"type": "email", "autocomplete": "off"})
         self.fields["telegram"].widget.attrs.update({"placeholder": "@username"})
+        workspace_zone = user.workspace.timezone
+        self.fields["timezone"].choices = [
+            ("", _("Default: %(zone)s") % {"zone": workspace_zone}),
+            *timezone_choices(),
+        ]
         if instance is not None:
             del self.fields["confirm_duplicates"]
 

@@ -11,6 +11,12 @@ from voronka.api.schemas import Id, Input, Page, QueryId, Window, query_text, te
 
 PHONE = text(40)
 NOTES = text(20_000)
+TIMEZONE = text(64)
+TIMEZONE_OUT = "The client's IANA time zone, e.g. Asia/Vladivostok; empty: the workspace's."
+TIMEZONE_IN = (
+    "An IANA time zone name, e.g. Asia/Vladivostok (refused with 422 naming `timezone` when "
+    "unknown); empty: the workspace's. Meeting reminders reach the client in its working hours."
+)
 
 
 class CompanyOut(Schema):
@@ -71,6 +77,7 @@ class ContactOut(Schema):
     email: str
     telegram: str
     whatsapp: str = Field(description="E.164")
+    timezone: str = Field(description=TIMEZONE_OUT)
     notes: str
     created_at: datetime
     updated_at: datetime
@@ -86,6 +93,7 @@ class ContactIn(Input):
     email: text(254) = ""
     telegram: text(64) = ""
     whatsapp: PHONE = ""
+    timezone: TIMEZONE = Field("", description=TIMEZONE_IN)
     notes: NOTES = ""
 
 
@@ -101,6 +109,7 @@ class ContactPatch(Input):
     email: text(254) = None
     telegram: text(64) = None
     whatsapp: PHONE = None
+    timezone: TIMEZONE = Field(None, description=TIMEZONE_IN)
     notes: NOTES = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.contrib import messages
@@ -271,6 +272,8 @@ def contact_detail(request, contact_id: int):
     tasks = list(_open_tasks(user, cond))
     comms = list(_communications(user, cond))
     deal_ids, contact_ids = _linkable(user, tasks, comms)
+    # The zone meeting reminders use: the contact's own, else the workspace's default.
+    client_zone = _zone_or(contact.timezone, user.workspace.timezone)
     return render(
         request,
         "clients/contact_detail.html",
@@ -283,6 +286,8 @@ def contact_detail(request, contact_id: int):
             "linkable_deals": deal_ids,
             "linkable_contacts": contact_ids,
             "whatsapp_digits": contact.whatsapp.lstrip("+"),
+            "client_zone": client_zone,
+            "client_now": timezone.localtime(timezone=ZoneInfo(client_zone)),
             "history": history_page([contact.history.all()], request.GET.get("history")),
             "history_param": "history",
             "may_edit": may_write(user),
@@ -297,6 +302,17 @@ def contact_detail(request, contact_id: int):
             "now": timezone.now(),
         },
     )
+
+
+def _zone_or(name: str, fallback: str) -> str:
+    for candidate in (name, fallback):
+        if candidate:
+            try:
+                ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return candidate
+    return "UTC"
 
 
 # Forms -------------------------------------------------------------------------------------

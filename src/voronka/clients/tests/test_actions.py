@@ -1,7 +1,12 @@
 import pytest
 
-from voronka.clients.actions import do_create_company, do_create_contact, find_duplicates
-from voronka.clients.rules import company_name_key
+from voronka.clients.actions import (
+    do_create_company,
+    do_create_contact,
+    do_update_contact,
+    find_duplicates,
+)
+from voronka.clients.rules import clean_timezone, company_name_key
 from voronka.core.errors import Invalid
 
 
@@ -37,3 +42,28 @@ def test_a_colleagues_duplicate_is_reported_without_being_revealed(org):
 def test_another_workspaces_clients_are_never_duplicates(org, other_org):
     do_create_contact(other_org.manager1, first_name="Анна", phone="+79160000003")
     assert find_duplicates(org.manager1, kind="contact", phone="+79160000003") == []
+
+
+def test_a_contacts_time_zone_is_stored_as_the_time_zone_database_spells_it(org):
+    contact = do_create_contact(org.manager1, first_name="Олег", timezone=" asia/vladivostok ")
+    assert contact.timezone == "Asia/Vladivostok"
+    do_update_contact(org.manager1, contact, timezone="")
+    contact.refresh_from_db()
+    assert contact.timezone == ""  # the workspace default then
+
+
+def test_an_unknown_time_zone_is_refused_naming_the_field_and_nothing_changes(org):
+    contact = do_create_contact(org.manager1, first_name="Олег", timezone="Europe/Moscow")
+    for wrong in ("Москва", "UTC+3", "Europe/Atlantis", "../etc/passwd"):
+        with pytest.raises(Invalid) as exc:
+            do_update_contact(org.manager1, contact, timezone=wrong, position="Директор")
+        assert set(exc.value.fields) == {"timezone"}
+        assert wrong in exc.value.fields["timezone"]
+    contact.refresh_from_db()
+    assert (contact.timezone, contact.position) == ("Europe/Moscow", "")
+
+
+def test_time_zone_names_are_known_zones_only():
+    assert clean_timezone("Europe/Kaliningrad") == "Europe/Kaliningrad"
+    assert clean_timezone("  ") == ""
+    assert clean_timezone("Mars/Olympus") is None

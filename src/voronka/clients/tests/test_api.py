@@ -175,3 +175,29 @@ def test_a_null_for_a_required_field_is_422(org):
     response = Caller(org.manager1).patch(f"/companies/{company.id}", {"name": None})
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"name"}
+
+
+def test_a_contacts_time_zone_is_set_and_read_over_the_api(org):
+    caller = Caller(org.manager1)
+    created = caller.post("/contacts", {"first_name": "Анна", "timezone": "Asia/Vladivostok"})
+    assert created.status_code == 201
+    assert created.json()["timezone"] == "Asia/Vladivostok"
+    contact_id = created.json()["id"]
+    patched = caller.patch(f"/contacts/{contact_id}", {"timezone": "Asia/Yekaterinburg"})
+    assert patched.status_code == 200
+    assert caller.get(f"/contacts/{contact_id}").json()["timezone"] == "Asia/Yekaterinburg"
+    assert caller.patch(f"/contacts/{contact_id}", {"timezone": ""}).json()["timezone"] == ""
+
+
+def test_an_unknown_time_zone_is_422_on_timezone(org):
+    caller = Caller(org.manager1)
+    refused = caller.post("/contacts", {"first_name": "Анна", "timezone": "Владивосток"})
+    assert refused.status_code == 422
+    body = refused.json()
+    assert list(body["fields"]) == ["timezone"] and "Владивосток" in body["fields"]["timezone"]
+    assert not Contact.objects.filter(first_name="Анна").exists()
+    contact = do_create_contact(org.manager1, first_name="Анна")
+    refused = caller.patch(f"/contacts/{contact.id}", {"timezone": "GMT+3", "position": "Юрист"})
+    assert refused.status_code == 422 and list(refused.json()["fields"]) == ["timezone"]
+    contact.refresh_from_db()
+    assert (contact.timezone, contact.position) == ("", "")

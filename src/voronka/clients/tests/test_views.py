@@ -410,3 +410,42 @@ def test_an_assistant_sees_only_the_clients_of_deals_handed_to_them(client, org)
     assert response.context["page"].count == 1
     assert c.get(reverse("clients:company_detail", args=[handed.id])).status_code == 200
     assert c.get(reverse("clients:company_create")).status_code == 404
+
+
+def test_a_contacts_time_zone_is_chosen_on_the_form_and_shown_on_the_page(client, org):
+    contact = contact_of(org.manager1, "Олег", last_name="Ким")
+    c = signed_in(client, org.manager1)
+    page = names_on(c.get(reverse("clients:contact_detail", args=[contact.id])))
+    assert "Europe/Moscow" in page  # the default zone until the client has their own
+    form = c.get(reverse("clients:contact_edit", args=[contact.id])).context["form"]
+    zones = [value for value, _label in form.fields["timezone"].choices]
+    assert zones[0] == "" and "Asia/Vladivostok" in zones
+
+    response = c.post(
+        reverse("clients:contact_edit", args=[contact.id]),
+        {
+            "first_name": "Олег",
+            "last_name": "Ким",
+            "owner": org.manager1.id,
+            "timezone": "Asia/Vladivostok",
+        },
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.timezone == "Asia/Vladivostok"
+    page = names_on(c.get(reverse("clients:contact_detail", args=[contact.id])))
+    assert 'data-testid="contact-timezone">Asia/Vladivostok' in page
+    assert contact.history.latest().history_user == org.manager1
+
+
+def test_an_unknown_time_zone_on_the_form_is_named_under_its_field(client, org):
+    contact = contact_of(org.manager1, "Олег", timezone="Europe/Samara")
+    response = signed_in(client, org.manager1).post(
+        reverse("clients:contact_edit", args=[contact.id]),
+        {"first_name": "Олег", "owner": org.manager1.id, "timezone": "Владивосток"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["timezone"] and "Владивосток" in errors["timezone"][0]
+    contact.refresh_from_db()
+    assert contact.timezone == "Europe/Samara"
