@@ -69,16 +69,30 @@ def working_hours(rules: RuleSettings, tz: str) -> WorkingHours:
     return WorkingHours(tz=tz, start=rules.work_start, end=rules.work_end, days=days)
 
 
+def _called_off(task: Task) -> bool:
+    """A meeting on a lost deal is off: nobody is reminded of it (reopened, it is again)."""
+    from voronka.sales.models import StageKind
+
+    return task.deal_id is not None and task.deal.stage.kind == StageKind.LOST
+
+
 def plan_reminders(task: Task, *, now: datetime | None = None) -> list[Reminder]:
     """Bring the task's unsent reminders in line with it; the reminders planned now.
 
-    Called by the task actions in their transaction whenever a task is created, changed,
-    completed or reopened: a meeting moved gets reminders for its new time, a meeting done or
-    no longer a meeting keeps none. Reminders already sent stay as the record of what was sent.
+    Called in the transaction of every change that bears on them: a task created, changed,
+    completed or reopened (the task actions), its client's email or time zone changed
+    (``replan_for_contact``), its deal lost or reopened (``replan_for_deal``). A meeting moved
+    gets reminders for its new time; a meeting done, called off or no longer a meeting keeps
+    none. Reminders already sent stay as the record of what was sent.
     """
     now = now or timezone.now()
     unsent = Reminder.objects.filter(task_id=task.pk, sent_at__isnull=True)
-    if task.type != TaskType.MEETING or task.done_at is not None or task.due_at <= now:
+    if (
+        task.type != TaskType.MEETING
+        or task.done_at is not None
+        or task.due_at <= now
+        or _called_off(task)
+    ):
         unsent.delete()
         return []
     unsent.exclude(for_due_at=task.due_at).delete()
@@ -122,6 +136,39 @@ def plan_reminders(task: Task, *, now: datetime | None = None) -> list[Reminder]
     return planned
 
 
+def _coming_meetings(now: datetime):
+    return Task.objects.filter(type=TaskType.MEETING, done_at__isnull=True, due_at__gt=now)
+
+
+def replan_for_contact(contact, *, now: datetime | None = None) -> int:
+    """Plan anew the reminders of the coming meetings with ``contact`` (their own, or their
+    deal's when the meeting names nobody): called when the contact's email or time zone
+    changes, in the same transaction. The number of meetings looked at."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    meetings = _coming_meetings(now).filter(
+        Q(contact_id=contact.pk) | Q(contact__isnull=True, deal__contact_id=contact.pk),
+        workspace_id=contact.workspace_id,
+    )
+    count = 0
+    for task in meetings.select_related("deal__stage", "deal__contact", "contact", "owner"):
+        plan_reminders(task, now=now)
+        count += 1
+    return count
+
+
+def replan_for_deal(deal, *, now: datetime | None = None) -> int:
+    """Plan anew the reminders of the deal's coming meetings (the deal lost or reopened)."""
+    now = now or timezone.now()
+    meetings = _coming_meetings(now).filter(deal_id=deal.pk)
+    count = 0
+    for task in meetings.select_related("deal__stage", "deal__contact", "contact", "owner"):
+        plan_reminders(task, now=now)
+        count += 1
+    return count
+
+
 # -- Sending -------------------------------------------------------------------------------------
 
 
@@ -153,7 +200,7 @@ def _claim(now: datetime, batch: int) -> list[Reminder]:
         Reminder.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=now)
     return list(
         Reminder.objects.filter(id__in=ids, sent_at=now)
-        .select_related("task__owner", "task__deal", "task__contact", "task__workspace")
+        .select_related("task__owner", "task__deal__stage", "task__contact", "task__workspace")
         .order_by("send_at", "id")
     )
 
@@ -164,6 +211,7 @@ def _send(reminder: Reminder, now: datetime) -> bool:
         task.type != TaskType.MEETING
         or task.done_at is not None
         or task.due_at != reminder.for_due_at
+        or _called_off(task)
     ):
         # The meeting changed after this reminder was planned; its new reminders are planned.
         reminder.delete()

@@ -195,8 +195,15 @@ def do_update_contact(actor, contact: Contact, **changes) -> Contact:
     _check(actor, owner=values.get("owner"), company=values.get("company"))
     if "first_name" in values and not values["first_name"]:
         raise Invalid(_("Give the contact a name."), {"first_name": _("This field is required.")})
+    reaching = ("email", "timezone")
+    before = {k: getattr(contact, k) for k in reaching}
     for k, v in values.items():
         setattr(contact, k, v)
     contact._history_user = actor
     contact.save()
+    if any(getattr(contact, k) != before[k] for k in reaching):
+        # Meeting reminders go to the new address, in the client's new working hours.
+        from voronka.activities.reminders import replan_for_contact
+
+        replan_for_contact(contact)
     return contact

@@ -204,6 +204,12 @@ def do_move_deal(
     locked.closed_at = now if stage.is_closed else None
     locked._history_user = actor
     locked.save()
+    if (previous.kind == StageKind.LOST) != (stage.kind == StageKind.LOST):
+        # A lost deal's meetings are off: their reminders are dropped (and planned again when
+        # the deal is reopened).
+        from voronka.activities.reminders import replan_for_deal
+
+        replan_for_deal(locked)
     StageChange.objects.create(
         workspace_id=actor.workspace_id,
         deal=locked,

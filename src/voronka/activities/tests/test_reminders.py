@@ -18,9 +18,11 @@ from voronka.activities.actions import (
 )
 from voronka.activities.models import Reminder
 from voronka.activities.reminders import send_due_reminders
-from voronka.clients.actions import do_create_contact
+from voronka.clients.actions import do_create_contact, do_update_contact
 from voronka.control.rules import WorkingHours
+from voronka.core.errors import Invalid
 from voronka.inbox.models import Communication
+from voronka.sales.actions import do_move_deal
 from voronka.testing.factories import make_deal
 
 VLADIVOSTOK = ZoneInfo("Asia/Vladivostok")
@@ -193,6 +195,83 @@ def test_a_meeting_done_or_no_longer_a_meeting_keeps_no_unsent_reminder(org, mee
     assert len(reminders_of(task)) == 2
     do_update_task(org.manager1, task, type="call")
     assert not Reminder.objects.filter(task=task).exists()
+
+
+def test_a_clients_new_email_gets_the_reminder_and_a_removed_one_drops_it(org, meeting_deal):
+    due = next_weekday(2, MOSCOW, time(15, 0))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Встреча", due_at=due, type="meeting"
+    )
+    contact = meeting_deal.contact
+    do_update_contact(org.manager1, contact, email="Ivan.Petrov@Example.com")
+    planned = reminders_of(task)
+    assert planned["client"].address == "ivan.petrov@example.com"
+    assert planned["manager"].address == "manager1@example.com"
+    assert Reminder.objects.filter(task=task).count() == 2
+
+    do_update_contact(org.manager1, contact, email="")
+    assert set(reminders_of(task)) == {"manager"}
+    do_update_contact(org.manager1, contact, email="ivan@example.com")
+    assert reminders_of(task)["client"].address == "ivan@example.com"
+
+
+def test_a_clients_new_time_zone_moves_the_reminder_into_their_working_hours(org, meeting_deal):
+    # A meeting on Wednesday at 08:30 Moscow time: two hours ahead is 06:30 in Moscow, before
+    # the working day (so the reminder is moved), but 13:30 in Vladivostok, within it.
+    due = next_weekday(2, MOSCOW, time(8, 30))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Встреча", due_at=due, type="meeting"
+    )
+    in_vladivostok_send = due - timedelta(hours=2)
+    moscow_send = reminders_of(task)["client"].send_at
+    assert moscow_send != in_vladivostok_send
+
+    do_update_contact(org.manager1, meeting_deal.contact, timezone="Asia/Vladivostok")
+    assert reminders_of(task)["client"].send_at == in_vladivostok_send
+    do_update_contact(org.manager1, meeting_deal.contact, timezone="")
+    assert reminders_of(task)["client"].send_at == moscow_send
+
+
+def test_a_change_that_does_not_reach_the_client_leaves_the_reminders_alone(org, meeting_deal):
+    due = next_weekday(2, MOSCOW, time(15, 0))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Встреча", due_at=due, type="meeting"
+    )
+    before = {r.id for r in reminders_of(task).values()}
+    do_update_contact(org.manager1, meeting_deal.contact, position="Директор")
+    assert {r.id for r in reminders_of(task).values()} == before
+
+
+def test_a_failed_contact_change_keeps_the_reminders_as_they_were(org, meeting_deal):
+    due = next_weekday(2, MOSCOW, time(15, 0))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Встреча", due_at=due, type="meeting"
+    )
+    with pytest.raises(Invalid):
+        do_update_contact(org.manager1, meeting_deal.contact, email="new@example.com", phone="x")
+    assert reminders_of(task)["client"].address == "ivan@example.com"
+
+
+def test_a_lost_deal_calls_its_meeting_off_and_reopened_plans_it_again(org, meeting_deal):
+    due = next_weekday(2, MOSCOW, time(15, 0))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Встреча", due_at=due, type="meeting"
+    )
+    do_move_deal(org.manager1, meeting_deal, org.stage("Проиграно"), loss_reason="Дорого")
+    assert not Reminder.objects.filter(task=task).exists()
+    assert send_due_reminders(now=due - timedelta(hours=2)) == 0
+
+    do_move_deal(org.manager1, meeting_deal, org.stage("Квалификация"))
+    assert set(reminders_of(task)) == {"client", "manager"}
+
+
+def test_a_won_deal_keeps_its_meeting_reminded(org, meeting_deal):
+    due = next_weekday(2, MOSCOW, time(15, 0))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Подписать акт", due_at=due, type="meeting"
+    )
+    do_move_deal(org.manager1, meeting_deal, org.stage("Успешно"))
+    assert set(reminders_of(task)) == {"client", "manager"}
 
 
 def test_a_call_has_no_reminders_and_a_client_without_email_gets_none(org):
