@@ -20,6 +20,8 @@ def navigation(request):
         items.insert(1, ("control:screen", _("Control")))
     if user.role in ("owner", "head", "senior", "manager", "qc"):
         items.append(("planning:fact", _("Plan")))
+    if user.role in ("owner", "head", "senior", "manager"):
+        items.append(("analytics:funnel", _("Analytics")))
     if user.may_configure:
         items.append(("sales:settings_pipelines", _("Settings")))
     current = request.resolver_match.view_name if request.resolver_match else ""

@@ -1,0 +1,105 @@
+"""The analytics' rules as plain Python: buckets, percentiles, the funnel and the bottleneck."""
+
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from voronka.analytics import rules
+
+A = rules.StageInfo(1, "Встреча", "open", 1, normal_days=3)
+B = rules.StageInfo(2, "КП", "open", 2)
+WON = rules.StageInfo(3, "Успешно", "won", 3)
+LOST = rules.StageInfo(4, "Проиграно", "lost", 4)
+STAGES = [A, B, WON, LOST]
+
+
+def test_rules_import_only_the_standard_library():
+    tree = ast.parse(Path(rules.__file__).read_text())
+    names = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert names <= {"__future__", "math", "collections", "dataclasses", "datetime", "zoneinfo"}
+
+
+def test_durations_keep_hours_for_three_days_then_whole_days():
+    assert rules.duration_bucket(3599) == 0
+    assert rules.duration_bucket(71 * 3600 + 59) == 71
+    assert rules.duration_bucket(73 * 3600) == 72
+    assert rules.duration_bucket(9 * 86400 + 5 * 3600) == 9 * 24
+
+
+def test_percentiles_are_nearest_rank():
+    histogram = {1: 1, 2: 1, 3: 1, 10: 1}
+    assert rules.percentile(histogram, 50) == 2
+    assert rules.percentile(histogram, 75) == 3
+    assert rules.percentile(histogram, 90) == 10
+    assert rules.percentile({}, 50) is None
+
+
+def test_a_deal_entering_after_midnight_belongs_to_the_next_local_day():
+    moscow = ZoneInfo("Europe/Moscow")
+    at = datetime(2025, 1, 1, 21, 30, tzinfo=UTC)  # 00:30 in Moscow
+    fp = rules.deal_footprint(
+        [(at, None, 1)],
+        {1: "open"},
+        tz=moscow,
+        pipeline_id=1,
+        owner_id=7,
+        source="",
+        amount_cents=100,
+        loss_reason="",
+    )
+    assert fp["e"] == [["2025-01-02", 1, 0, "", 1, 100, 0]]
+
+
+def _facts(entered_a, moved, wait_hours):
+    facts = rules.Facts()
+    facts.add_entry(A.id, 0, "", entered_a, 0, 0)
+    facts.add_exit(A.id, B.id, moved)
+    facts.add_duration("stage", A.id, wait_hours, moved)
+    return facts
+
+
+def test_the_funnel_counts_moving_on_to_a_later_stage_and_not_to_lost():
+    facts = _facts(10, 4, 24)
+    facts.add_exit(A.id, LOST.id, 3)
+    rows = {r.stage.id: r for r in rules.funnel_rows(STAGES, facts)}
+    assert rows[A.id].moved_on == 4
+    assert rows[A.id].to_next == 0.4
+    assert rows[A.id].next_stage == B
+
+
+def test_the_bottleneck_names_the_manager_whose_step_is_worst_against_the_others():
+    by_owner = {1: _facts(10, 8, 24), 2: _facts(10, 8, 24), 4: _facts(10, 2, 9 * 24)}
+    found = rules.find_bottlenecks(STAGES, by_owner)
+    assert found[0].owner_id == 4
+    assert found[0].stage == A
+    assert (found[0].rate, found[0].norm_rate) == (0.2, 0.8)
+    assert (found[0].median_hours, found[0].norm_hours) == (216, 24)
+
+
+def test_without_peers_the_slowest_stage_against_its_normal_duration_is_named():
+    found = rules.find_bottlenecks(STAGES, {1: _facts(10, 8, 10 * 24)})
+    assert found[0].owner_id is None
+    assert found[0].stage == A
+    assert found[0].norm_hours == 72
+
+
+def test_the_proposal_stage_is_the_one_before_the_invoice_stage():
+    stages = [
+        (1, 9, "open", 1, []),
+        (2, 9, "open", 2, []),
+        (3, 9, "open", 3, ["invoice_no", "invoice_amount"]),
+        (4, 9, "won", 4, []),
+    ]
+    assert rules.document_stages(stages) == ({2}, {3})
+
+
+def test_weeks_start_on_monday_and_months_on_the_first():
+    day = datetime(2025, 3, 13).date()  # a Thursday
+    assert rules.bucket_start(day, "week") == day - timedelta(days=3)
+    assert rules.bucket_start(day, "month").day == 1

@@ -1,0 +1,267 @@
+"""The funnel analytics page and its CSV downloads: parse → scope → read the rollups → render."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from voronka.accounts.models import Role, Team, User
+from voronka.clients.access import access_company
+from voronka.control.evaluate import local_today
+from voronka.core.forms import StyledForm
+from voronka.sales.access import visible_pipelines
+
+from . import queries
+from .access import analytics_scope, may_export, narrow
+from .models import StageEntryDay
+from .report import days, funnel_report, percent
+
+DEFAULT_DAYS = 90
+CSV_TABLES = ("funnel", "losses", "cohorts")
+
+
+class FunnelFilterForm(StyledForm, forms.Form):
+    pipeline = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Pipeline"), required=False)
+    since = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    team = forms.ModelChoiceField(
+        queryset=None, label=gettext_lazy("Team"), required=False, empty_label=gettext_lazy("All")
+    )
+    manager = forms.ModelChoiceField(
+        queryset=None,
+        label=gettext_lazy("Manager"),
+        required=False,
+        empty_label=gettext_lazy("All"),
+    )
+    source = forms.ChoiceField(label=gettext_lazy("Source"), required=False)
+    company = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, pipelines, teams, people, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].queryset = pipelines
+        self.fields["pipeline"].empty_label = None
+        self.fields["team"].queryset = teams
+        self.fields["manager"].queryset = people
+        self.fields["manager"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["source"].choices = [("", _("All")), *[(s, s or _("(none)")) for s in sources]]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end comes before the start."))
+        return data
+
+
+def _people(user, scope):
+    qs = User.objects.filter(
+        workspace_id=user.workspace_id, role__in=[Role.MANAGER, Role.SENIOR, Role.HEAD]
+    )
+    if scope is not None:
+        qs = qs.filter(id__in=scope)
+    return qs.order_by("last_name", "first_name", "username", "id")
+
+
+def _teams(user, scope):
+    qs = Team.objects.filter(workspace_id=user.workspace_id)
+    if scope is not None:
+        qs = qs.filter(lead_id=user.id)
+    return qs.order_by("name", "id")
+
+
+def selection_for(request):
+    """The form, the selection its values make within the person's scope, and the company."""
+    user = request.user
+    scope = analytics_scope(user)
+    pipelines = visible_pipelines(user)
+    today = local_today(user.workspace)
+    first = pipelines.first()
+    if first is None:
+        return None, None, None
+    pipeline_id = request.GET.get("pipeline") or first.id
+    sources = list(
+        StageEntryDay.objects.filter(
+            workspace_id=user.workspace_id,
+            pipeline_id=int(pipeline_id) if str(pipeline_id).isdigit() else first.id,
+            day__gte=today - timedelta(days=365),
+        )
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()[:100]
+    )
+    form = FunnelFilterForm(
+        request.GET or None,
+        pipelines=pipelines,
+        teams=_teams(user, scope),
+        people=_people(user, scope),
+        sources=sources,
+    )
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        owners: tuple | None = ()  # a wish outside the scope shows nobody, never everyone
+    else:
+        wanted = None
+        if data.get("team") is not None:
+            wanted = set(
+                User.objects.filter(
+                    workspace_id=user.workspace_id, team_id=data["team"].id
+                ).values_list("id", flat=True)
+            )
+            wanted.add(data["team"].lead_id) if data["team"].lead_id else None
+        if data.get("manager") is not None:
+            wanted = (
+                {data["manager"].id} if wanted is None or data["manager"].id in wanted else set()
+            )
+        owners = narrow(scope, wanted)
+    company = None
+    if data.get("company"):
+        company = access_company(user, data["company"])
+    until = data.get("until") or today
+    since = data.get("since") or until - timedelta(days=DEFAULT_DAYS - 1)
+    sel = queries.Selection.make(
+        user.workspace_id,
+        data.get("pipeline") or first,
+        since=since,
+        until=until,
+        owners=owners,
+        sources=[data["source"]] if data.get("source") not in (None, "") else None,
+        company=company,
+    )
+    return form, sel, company
+
+
+def _chart(report) -> dict:
+    shown = [r for r in report.rows if r.stage.kind != "lost"]
+    return {
+        "stages": [r.stage.name for r in shown],
+        "entered": [r.entered for r in shown],
+        "amount": [float(queries.money(r.amount_cents)) for r in shown],
+        "median_days": [
+            round(r.median_hours / 24, 1) if r.median_hours is not None else None for r in shown
+        ],
+        "p90_days": [
+            round(r.p90_hours / 24, 1) if r.p90_hours is not None else None for r in shown
+        ],
+        "cohorts": {
+            "months": [m.strftime("%m.%Y") for m, *_ in report.cohorts],
+            "created": [n for _m, n, _w, _c in report.cohorts],
+            "won": [w for _m, _n, w, _c in report.cohorts],
+        },
+        "labels": {
+            "entered": _("Entered"),
+            "median": _("Median, days"),
+            "p90": _("90th percentile, days"),
+            "created": _("Created"),
+            "won": _("Won since"),
+        },
+    }
+
+
+@login_required
+def funnel(request):
+    """The funnel of a pipeline over a period, the time in stage, wins and losses, cohorts, and
+    the bottleneck named in words."""
+    form, sel, company = selection_for(request)
+    if sel is None:
+        return render(request, "analytics/funnel.html", {"no_pipeline": True})
+    report = funnel_report(sel)
+    if request.GET.get("format") == "csv":
+        if not may_export(request.user):
+            raise Http404
+        return _csv(report, request.GET.get("table", "funnel"))
+    query = request.GET.copy()
+    query.pop("format", None)
+    query.pop("table", None)
+    return render(
+        request,
+        "analytics/funnel.html",
+        {
+            "form": form,
+            "report": report,
+            "sel": sel,
+            "company": company,
+            "rows": [_row(r) for r in report.rows],
+            "chart": _chart(report),
+            "may_export": may_export(request.user),
+            "query": query.urlencode(),
+            "cycle": {
+                "median": days(report.cycle_median_hours),
+                "p75": days(report.cycle_p75_hours),
+                "p90": days(report.cycle_p90_hours),
+            },
+            "kpis": queries.KPIS,
+        },
+    )
+
+
+def _row(r) -> dict:
+    return {
+        "stage": r.stage,
+        "entered": r.entered,
+        "amount": queries.money(r.amount_cents),
+        "to_next": percent(r.to_next),
+        "next": r.next_stage.name if r.next_stage else "",
+        "to_won": percent(r.to_won),
+        "median": days(r.median_hours),
+        "p75": days(r.p75_hours),
+        "p90": days(r.p90_hours),
+        "stays": r.stays,
+    }
+
+
+def _csv(report, table: str) -> HttpResponse:
+    if table not in CSV_TABLES:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    sel = report.selection
+    response["Content-Disposition"] = (
+        f'attachment; filename="{table}-{sel.since:%Y%m%d}-{sel.until:%Y%m%d}.csv"'
+    )
+    response.write("\ufeff")  # spreadsheets read the Cyrillic right with the byte order mark
+    writer = csv.writer(response)
+    if table == "funnel":
+        writer.writerow(
+            [
+                _("Stage"),
+                _("Entered"),
+                _("Amount"),
+                _("To the next stage"),
+                _("To won"),
+                _("Median, days"),
+                _("75th percentile, days"),
+                _("90th percentile, days"),
+            ]
+        )
+        for r in report.rows:
+            row = _row(r)
+            writer.writerow(
+                [
+                    r.stage.name,
+                    r.entered,
+                    row["amount"],
+                    "" if r.to_next is None else round(r.to_next, 4),
+                    "" if r.to_won is None else round(r.to_won, 4),
+                    "" if r.median_hours is None else round(r.median_hours / 24, 2),
+                    "" if r.p75_hours is None else round(r.p75_hours / 24, 2),
+                    "" if r.p90_hours is None else round(r.p90_hours / 24, 2),
+                ]
+            )
+    elif table == "losses":
+        writer.writerow([_("Loss reason"), _("Deals"), _("Amount")])
+        for reason, n, amount in report.losses:
+            writer.writerow([reason or _("(none)"), n, amount])
+    else:
+        writer.writerow([_("Month"), _("Created"), _("Won since"), _("Amount")])
+        for month, n, w, amount in report.cohorts:
+            writer.writerow([f"{month:%Y-%m}", n, w, amount])
+    return response
