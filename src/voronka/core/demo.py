@@ -1352,6 +1352,29 @@ class _Builder:
         tasks.append(task)
 
 
+def _plan_this_month(ws: Workspace, head: User, now: datetime) -> None:
+    """This month's company target: a tenth above the revenue won over the last 30 days, so the
+    plan and plan-vs-fact pages are alive from the first run."""
+    from django.db.models import Sum
+
+    from voronka.planning.actions import do_set_target
+
+    won = Deal.objects.filter(
+        workspace=ws, stage__kind=StageKind.WON, closed_at__gte=now - timedelta(days=30)
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    amount = max(
+        Decimal(1_000_000), (won * Decimal("1.1") / 100_000).quantize(Decimal(1)) * 100_000
+    )
+    do_set_target(
+        head,
+        period_kind="month",
+        period_start=now.astimezone(ZoneInfo(ws.timezone)).date(),
+        scope="company",
+        amount=amount,
+        split_method="past",
+    )
+
+
 def build_demo(
     *, seed: int = DEFAULT_SEED, scale: float = 1.0, now: datetime | None = None
 ) -> DemoSummary:
@@ -1411,6 +1434,7 @@ def build_demo(
     evaluate_workspace(ws.id, now=now)
     take_snapshot(ws, now=now)
     backfill_snapshots(ws, now=now)
+    _plan_this_month(ws, people["head"], now)
 
     c = b.counts
     c["companies"], c["contacts"], c["deals"] = len(companies), len(contacts), len(deals)
