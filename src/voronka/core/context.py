@@ -15,6 +15,7 @@ def navigation(request):
         ("clients:company_list", _("Companies")),
         ("clients:contact_list", _("Contacts")),
         ("activities:task_list", _("Tasks")),
+        ("inbox:inbox", _("Inbox")),
     ]
     if user.role in ("owner", "head", "senior"):
         items.insert(1, ("control:screen", _("Control")))
@@ -40,5 +41,12 @@ def navigation(request):
             active = current.startswith("planning:")
         if name == "control:screen":  # and every control page but its settings, "Control"
             active = current.startswith("control:") and ":settings_" not in current
-        nav.append({"url": url, "label": label, "active": active})
+        entry = {"url": url, "label": label, "active": active}
+        if name == "inbox:inbox":  # every inbox page lights it; its badge counts the unread
+            from voronka.inbox.inbox_views import INBOX_VIEWS, unread_badge
+
+            entry["active"] = current in INBOX_VIEWS
+            entry["badge_template"] = "inbox/inbox/_nav_badge.html"
+            entry["badge"] = unread_badge(user)
+        nav.append(entry)
     return {"nav_items": nav}

@@ -344,3 +344,277 @@ def do_update_inbox_settings(actor, *, inbound_pipeline=None, answer_within_minu
     row.save()
     return row
 
+
+# --- The inbox: reading, handing over, closing; message templates --------------------------------
+
+
+def _check_conversation(actor, conversation: Conversation) -> None:
+    if not may_write(actor):
+        raise NotAllowed(_("Your role may not change conversations."))
+    if conversation.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"conversation": _("Not found.")})
+
+
+def handover_group(actor) -> frozenset[int] | None:
+    """Whom ``actor`` may give conversations to: None for anyone (the head, the owner); a senior's
+    group; a manager's team with its senior; nobody for the other roles."""
+    from voronka.accounts.access import owner_scope
+    from voronka.accounts.models import Role, User
+
+    from .rules import EVERYONE_ROLES
+
+    if actor.role in EVERYONE_ROLES:
+        return None
+    if actor.role == Role.SENIOR:
+        return owner_scope(actor)
+    if actor.role == Role.MANAGER and actor.team_id:
+        ids = set(
+            User.objects.filter(workspace_id=actor.workspace_id, team_id=actor.team_id).values_list(
+                "id", flat=True
+            )
+        )
+        if actor.team.lead_id:
+            ids.add(actor.team.lead_id)
+        ids.add(actor.id)
+        return frozenset(ids)
+    return frozenset({actor.id})
+
+
+def handover_candidates(actor, conversation: Conversation):
+    """The people ``actor`` may give this conversation to, by name (the current one excluded)."""
+    from voronka.accounts.models import Role, User
+
+    from .rules import may_hand_over
+
+    if not may_write(actor):
+        return User.objects.none()
+    people = User.objects.filter(
+        workspace_id=actor.workspace_id,
+        is_active=True,
+        role__in=[Role.OWNER, Role.HEAD, Role.SENIOR, Role.MANAGER],
+    ).exclude(id=conversation.assignee_id or 0)
+    group = handover_group(actor)
+    if group is not None:
+        people = people.filter(id__in=group)
+    ids = [
+        p
+        for p in people.values_list("id", flat=True)
+        if may_hand_over(
+            actor_role=actor.role,
+            actor_id=actor.id,
+            actor_group=group or (),
+            assignee_id=conversation.assignee_id,
+            target_id=p,
+        )
+    ]
+    return User.objects.filter(id__in=ids).order_by("first_name", "last_name", "username")
+
+
+@transaction.atomic
+def do_assign_conversation(actor, conversation: Conversation, *, assignee) -> Conversation:
+    """Hand a conversation to another person: the assignee to a teammate or their senior, a
+    senior within the group, the head and the owner to anyone. Recorded in the conversation."""
+    from voronka.accounts.models import Role
+
+    from .models import ConversationEvent, ConversationEventKind
+    from .rules import may_hand_over
+
+    _check_conversation(actor, conversation)
+    if (
+        assignee is None
+        or assignee.workspace_id != actor.workspace_id
+        or not assignee.is_active
+        or assignee.role not in (Role.OWNER, Role.HEAD, Role.SENIOR, Role.MANAGER)
+    ):
+        raise Invalid(_("Choose a colleague who sells."), {"assignee": _("Not found.")})
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.assignee_id == assignee.id:
+        raise Invalid(
+            _("The conversation is already theirs."),
+            {"assignee": _("The conversation is already theirs.")},
+        )
+    group = handover_group(actor)
+    if not may_hand_over(
+        actor_role=actor.role,
+        actor_id=actor.id,
+        actor_group=group or (),
+        assignee_id=conversation.assignee_id,
+        target_id=assignee.id,
+    ):
+        raise NotAllowed(
+            _("You may not hand this conversation to %(person)s.") % {"person": assignee},
+            {"assignee": _("Choose someone you may hand it to.")},
+        )
+    previous = conversation.assignee_id
+    conversation.assignee = assignee
+    conversation.save(update_fields=["assignee", "updated_at"])
+    ConversationEvent.objects.create(
+        workspace_id=conversation.workspace_id,
+        conversation=conversation,
+        kind=ConversationEventKind.ASSIGNED,
+        actor=actor,
+        from_user_id=previous,
+        to_user=assignee,
+        occurred_at=timezone.now(),
+    )
+    return conversation
+
+
+def do_mark_read(actor, conversation: Conversation) -> Conversation:
+    """The conversation's messages have been read: its unread count goes to zero."""
+    _check_conversation(actor, conversation)
+    if conversation.unread_count:
+        now = timezone.now()
+        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0, updated_at=now)
+        conversation.unread_count = 0
+        conversation.updated_at = now
+    return conversation
+
+
+@transaction.atomic
+def _set_state(actor, conversation: Conversation, state: str, kind: str, already: str):
+    from .models import ConversationEvent
+
+    _check_conversation(actor, conversation)
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.state == state:
+        raise Invalid(already, {"state": already})
+    conversation.state = state
+    conversation.save(update_fields=["state", "updated_at"])
+    ConversationEvent.objects.create(
+        workspace_id=conversation.workspace_id,
+        conversation=conversation,
+        kind=kind,
+        actor=actor,
+        occurred_at=timezone.now(),
+    )
+    return conversation
+
+
+def do_close_conversation(actor, conversation: Conversation) -> Conversation:
+    """Close a conversation that needs nothing more; the client's next message reopens it."""
+    from .models import ConversationEventKind, ConversationState
+
+    return _set_state(
+        actor,
+        conversation,
+        ConversationState.CLOSED,
+        ConversationEventKind.CLOSED,
+        _("The conversation is already closed."),
+    )
+
+
+def do_reopen_conversation(actor, conversation: Conversation) -> Conversation:
+    """Open a closed conversation again."""
+    from .models import ConversationEventKind, ConversationState
+
+    return _set_state(
+        actor,
+        conversation,
+        ConversationState.OPEN,
+        ConversationEventKind.REOPENED,
+        _("The conversation is already open."),
+    )
+
+
+def template_values(conversation: Conversation, actor) -> dict[str, str]:
+    """What a message template's placeholders stand for in this conversation."""
+    contact = conversation.contact
+    deal = conversation.deal
+    manager = conversation.assignee or actor
+    company = (contact.company if contact and contact.company_id else None) or (
+        deal.company if deal and deal.company_id else None
+    )
+    return {
+        "contact_name": " ".join(p for p in (contact.first_name, contact.last_name) if p)
+        if contact
+        else conversation.title,
+        "contact_first_name": contact.first_name if contact else "",
+        "company_name": company.name if company else "",
+        "deal_title": deal.title if deal else "",
+        "manager_name": " ".join(p for p in (manager.first_name, manager.last_name) if p)
+        or manager.username,
+        "manager_first_name": manager.first_name or manager.username,
+    }
+
+
+TEMPLATE_NAME_MAX = 120
+TEMPLATE_BODY_MAX = 4000
+
+
+def _clean_template(name, body) -> tuple[str, str]:
+    from .rules import PLACEHOLDERS, unknown_placeholders
+
+    name = (name or "").strip()
+    body = (body or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = _("This field is required.")
+    elif len(name) > TEMPLATE_NAME_MAX:
+        errors["name"] = _("At most %(n)s characters.") % {"n": TEMPLATE_NAME_MAX}
+    if not body:
+        errors["body"] = _("This field is required.")
+    elif len(body) > TEMPLATE_BODY_MAX:
+        errors["body"] = _("At most %(n)s characters.") % {"n": TEMPLATE_BODY_MAX}
+    else:
+        unknown = unknown_placeholders(body)
+        if unknown:
+            errors["body"] = _("Unknown placeholders: %(names)s. Known: %(known)s.") % {
+                "names": ", ".join(f"{{{n}}}" for n in unknown),
+                "known": ", ".join(f"{{{n}}}" for n in PLACEHOLDERS),
+            }
+    if errors:
+        raise Invalid(_("Check the template."), errors)
+    return name, body
+
+
+@transaction.atomic
+def do_create_message_template(actor, *, name: str, body: str, is_active: bool = True):
+    """Add a ready answer managers pick in the reply box."""
+    from .models import MessageTemplate
+
+    if not (actor.is_active and actor.may_configure):
+        raise NotAllowed(_("Only the head of sales and the owner manage message templates."))
+    name, body = _clean_template(name, body)
+    return MessageTemplate.objects.create(
+        workspace_id=actor.workspace_id, name=name, body=body, is_active=bool(is_active)
+    )
+
+
+@transaction.atomic
+def do_update_message_template(actor, template, *, name: str, body: str, is_active: bool):
+    """Rewrite a ready answer, or take it out of use (it stays, so it can come back)."""
+    if not (actor.is_active and actor.may_configure):
+        raise NotAllowed(_("Only the head of sales and the owner manage message templates."))
+    if template.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"template": _("Not found.")})
+    template.name, template.body = _clean_template(name, body)
+    template.is_active = bool(is_active)
+    template.save()
+    return template
+
+
+def do_fetch_attachment(actor, attachment: Attachment) -> Attachment:
+    """Download a file the provider keeps (a Telegram photo by its file id) and store it, so it
+    can be opened; the provider is asked once."""
+    from django.core.files.base import ContentFile
+
+    from .channels import provider_for
+    from .channels.base import SendFailed
+
+    if attachment.file or not attachment.external_id:
+        return attachment
+    conversation = attachment.communication.conversation
+    provider = provider_for(conversation.channel.kind) if conversation else None
+    fetch = getattr(provider, "fetch_file", None)
+    if fetch is None:
+        raise Invalid(_("The file is not available."), {"attachment": _("Not available.")})
+    try:
+        content, path = fetch(conversation.channel, attachment.external_id)
+    except SendFailed as exc:
+        raise Invalid(str(exc), {"attachment": _("Not available.")}) from exc
+    name = attachment.name or path.rsplit("/", 1)[-1] or "file"
+    attachment.file.save(name, ContentFile(content), save=False)
+    attachment.size = len(content)
+    attachment.save(update_fields=["file", "size", "updated_at"])
+    return attachment

@@ -1,10 +1,45 @@
 from django.urls import path
 
-from . import channel_views, views, webhooks
+from . import channel_views, inbox_views, views, webhooks
 
 app_name = "inbox"
 urlpatterns = [
     path("hooks/<slug:kind>/<str:key>/", webhooks.webhook, name="webhook"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/poll/", inbox_views.inbox_poll, name="inbox_poll"),
+    path("inbox/badge/", inbox_views.badge, name="badge"),
+    path("inbox/templates/", inbox_views.message_templates, name="message_templates"),
+    path(
+        "inbox/templates/<int:template_id>/",
+        inbox_views.message_template_edit,
+        name="message_template_edit",
+    ),
+    path("inbox/<int:conversation_id>/", inbox_views.conversation_detail, name="conversation"),
+    path(
+        "inbox/<int:conversation_id>/poll/",
+        inbox_views.conversation_poll,
+        name="conversation_poll",
+    ),
+    path(
+        "inbox/<int:conversation_id>/reply/",
+        inbox_views.conversation_reply,
+        name="conversation_reply",
+    ),
+    path(
+        "inbox/<int:conversation_id>/assign/",
+        inbox_views.conversation_assign,
+        name="conversation_assign",
+    ),
+    path(
+        "inbox/<int:conversation_id>/state/",
+        inbox_views.conversation_state,
+        name="conversation_state",
+    ),
+    path(
+        "inbox/attachments/<int:attachment_id>/",
+        inbox_views.attachment_download,
+        name="attachment",
+    ),
     path("settings/channels/", channel_views.channels, name="settings_channels"),
     path("settings/channels/new/", channel_views.channel_create, name="settings_channel_create"),
     path(

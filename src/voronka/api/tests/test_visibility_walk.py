@@ -73,6 +73,15 @@ COVERED = {
     ("patch", "/api/v1/settings/task-goals/{goal_id}"),
     # Walked with every role in voronka/control/tests/test_api.py.
     ("get", "/api/v1/violations"),
+    # Walked with every role in voronka/inbox/tests/test_conversations_api.py.
+    ("get", "/api/v1/conversations"),
+    ("get", "/api/v1/conversations/{conversation_id}"),
+    ("get", "/api/v1/conversations/{conversation_id}/messages"),
+    ("post", "/api/v1/conversations/{conversation_id}/read"),
+    ("post", "/api/v1/conversations/{conversation_id}/reply"),
+    ("post", "/api/v1/conversations/{conversation_id}/assign"),
+    ("post", "/api/v1/conversations/{conversation_id}/close"),
+    ("post", "/api/v1/conversations/{conversation_id}/reopen"),
     # Walked with every role in voronka/inbox/tests/test_channels_settings.py.
     ("get", "/api/v1/settings/channels"),
     ("post", "/api/v1/settings/channels"),
