@@ -45,6 +45,8 @@ LIST_PAGES = [
     "/my-day/",
     "/deals/?status=won",
     "/deals/?status=lost",
+    "/inbox/",
+    "/inbox/?state=all",
 ]
 LINKS = {
     "deals": re.compile(r'href="/deals/(\d+)/"'),
@@ -181,3 +183,41 @@ def test_plan_pages_show_each_role_only_the_managers_it_may_see(role, org, other
         shown = {names[u] for u in re.findall(r'data-manager="([^"]+)"', html) if u in names}
         assert shown == PLAN_ROWS[role], url
     assert client.get(f"/plan/targets/{foreign.id}/").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_conversation_pages_answer_404_for_what_the_role_may_not_see(role, org, other_org, client):
+    from voronka.inbox.tests.inbox_world import chat_with, telegram_channel
+
+    def chats(o):
+        channel = telegram_channel(o)
+        managers = [o.manager1, o.manager2, o.manager3, o.manager4]
+        return {m.id: chat_with(channel, m, n) for n, m in enumerate(managers, 1)}
+
+    mine, foreign = chats(org), chats(other_org)
+    user = getattr(org, role)
+    if role in ("owner", "head", "qc"):
+        visible = {c.id for c in mine.values()}
+    elif role == "senior1":
+        visible = {mine[org.manager1.id].id, mine[org.manager2.id].id}
+    elif role == "senior2":
+        visible = {mine[org.manager3.id].id, mine[org.manager4.id].id}
+    elif role.startswith("manager"):
+        visible = {mine[user.id].id}
+    else:
+        visible = set()
+    client.force_login(user)
+    html = client.get("/inbox/").content.decode()
+    assert {int(i) for i in re.findall(r'href="/inbox/(\d+)/"', html)} == visible
+    routes = [p for p, _pattern in _routes() if "<int:conversation_id>" in p]
+    assert routes
+    for conversation in list(mine.values()) + list(foreign.values()):
+        for path in routes:
+            url = _url(path, "conversation_id", conversation.id)
+            response = client.get(url)
+            if conversation.id in visible:
+                assert response.status_code in (200, 204, 405), url
+                continue
+            assert response.status_code in (404, 405), f"{role} reached {url}"
+            if response.status_code == 405:
+                assert client.post(url, {"text": "x", "state": "closed"}).status_code == 404
