@@ -460,3 +460,32 @@ def test_a_signed_but_malformed_delivery_gets_400_and_is_kept(client, org, chann
     assert bytes(letter.body) == body
     assert letter.headers["x-hub-signature-256"] == signature(body)
     assert not Communication.objects.exists()
+
+
+def test_the_head_connects_a_number_on_the_settings_page_and_meta_can_verify_it(client, org):
+    from voronka.inbox.models import ChannelConfig
+
+    client.force_login(org.head)
+    page = reverse("inbox:settings_channel_create") + "?kind=whatsapp"
+    assert "ID номера телефона" in client.get(page, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    response = client.post(
+        page,
+        {
+            "kind": "whatsapp",
+            "name": "WhatsApp продаж",
+            "enabled": "on",
+            "credential_app_secret": APP_SECRET,
+            "credential_verify_token": "",
+            "credential_access_token": ACCESS_TOKEN,
+            "credential_phone_number_id": NUMBER_ID,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    channel = ChannelConfig.objects.get(kind="whatsapp")
+    token = channel.credentials["verify_token"]
+    assert token in response.content.decode()  # shown once, to be typed into Meta's dashboard
+    answer = client.get(
+        url(channel), {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "77"}
+    )
+    assert answer.content == b"77"
