@@ -221,3 +221,26 @@ def test_conversation_pages_answer_404_for_what_the_role_may_not_see(role, org, 
             assert response.status_code in (404, 405), f"{role} reached {url}"
             if response.status_code == 405:
                 assert client.post(url, {"text": "x", "state": "closed"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_channel_pages_open_only_for_their_workspaces_head_and_owner(role, org, other_org, client):
+    from voronka.inbox.actions import do_create_channel
+    from voronka.inbox.webhooks import keep_dead_letter
+
+    pages = {}
+    for o in (org, other_org):
+        channel = do_create_channel(
+            o.head, kind="generic_pbx", name="АТС", credentials={"secret": "s" * 24}
+        )
+        letter = keep_dead_letter(channel, b"{", {}, "the body is not JSON")
+        pages[o.workspace.id] = [
+            f"/settings/channels/{channel.id}/",
+            f"/settings/dead-letters/{letter.id}/",
+        ]
+    client.force_login(getattr(org, role))
+    for url in ["/settings/channels/", "/settings/dead-letters/", *pages[org.workspace.id]]:
+        expected = 200 if role in ("owner", "head") else 404
+        assert client.get(url).status_code == expected, f"{role} on {url}"
+    for url in pages[other_org.workspace.id]:
+        assert client.get(url).status_code == 404, f"{role} reached {url}"
