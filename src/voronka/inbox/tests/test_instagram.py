@@ -4,10 +4,12 @@ signed with the app secret, and the replies sent back through the Send API."""
 import hashlib
 import hmac
 import json
+import re
 import time
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from voronka.activities.models import Task
 from voronka.clients.models import Contact
@@ -265,7 +267,8 @@ def test_a_refused_reply_says_why_and_is_not_recorded(client, org, channel, prov
 def test_a_file_cannot_be_sent_and_nothing_is_called(client, org, channel, provider_api):
     deliver(client, channel, envelope(incoming()))
     conversation = Conversation.objects.get()
-    with pytest.raises(DomainError, match="public link"):
+    refusal = gettext("Instagram takes files only by a public link: send the link in the text.")
+    with pytest.raises(DomainError, match=re.escape(refusal)):
         do_send_reply(
             conversation.assignee, conversation, attachments=[("a.pdf", b"%PDF", "application/pdf")]
         )
