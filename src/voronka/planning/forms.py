@@ -13,14 +13,17 @@ from .models import WINDOW_CHOICES, PeriodKind, Scope, SplitMethod
 class PeriodForm(StyledForm, forms.Form):
     kind = forms.ChoiceField(label=_("Period"), choices=PeriodKind.choices, required=False)
     start = forms.DateField(
-        label=_("Any day of it"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Any day of it"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
 class TargetForm(StyledForm, forms.Form):
     period_kind = forms.ChoiceField(label=_("Period"), choices=PeriodKind.choices)
     period_start = forms.DateField(
-        label=_("Any day of the period"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Any day of the period"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     scope = forms.ChoiceField(label=_("For"), choices=Scope.choices)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)

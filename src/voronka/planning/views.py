@@ -3,7 +3,7 @@ plan-versus-fact page."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -245,7 +245,7 @@ def targets(request, target_id: int | None = None):
     ctx = {
         "kind": kind,
         "start": start,
-        "end": rules.period_end(kind, start),
+        "last_day": rules.period_end(kind, start) - timedelta(days=1),
         "period_form": PeriodForm(initial={"kind": kind, "start": start}),
         "targets": period_targets,
         "form": form,
@@ -377,6 +377,7 @@ def fact(request):
         "definitions": [(m, METRIC_LABELS[m], definition(m)) for m in METRICS],
         "kind": kind,
         "start": start,
+        "last_day": report.end - timedelta(days=1),
         "period_form": PeriodForm(initial={"kind": kind, "start": start}),
         "on_track": pct(rules.ON_TRACK),
         "at_risk": pct(rules.AT_RISK),
