@@ -169,6 +169,19 @@ def replan_for_deal(deal, *, now: datetime | None = None) -> int:
     return count
 
 
+def replan_for_workspace(workspace_id: int, *, now: datetime | None = None) -> int:
+    """Plan anew the reminders of every coming meeting of a workspace: its lead time or working
+    hours changed (run by a job, as there may be many)."""
+    now = now or timezone.now()
+    meetings = _coming_meetings(now).filter(workspace_id=workspace_id).order_by("due_at", "id")
+    count = 0
+    for task in meetings.select_related("deal__stage", "deal__contact", "contact", "owner"):
+        with transaction.atomic():
+            plan_reminders(task, now=now)
+        count += 1
+    return count
+
+
 # -- Sending -------------------------------------------------------------------------------------
 
 

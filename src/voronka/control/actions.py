@@ -99,6 +99,8 @@ NUMBER_LIMITS = {
 }
 TIME_FIELDS = ("work_start", "work_end", "digest_time")
 RULE_FIELDS = (*NUMBER_LIMITS, *TIME_FIELDS, "work_days")
+#: The rules meeting reminders follow: a change plans the coming meetings' reminders anew.
+REMINDER_FIELDS = frozenset({"reminder_lead_minutes", "work_start", "work_end", "work_days"})
 
 
 def parse_work_days(value) -> list[int]:
@@ -172,4 +174,12 @@ def do_update_rule_settings(actor, **changes) -> RuleSettings:
         evaluate_workspace_rules.enqueue(actor.workspace_id)
 
     transaction.on_commit(rerun)
+    if set(changes) & REMINDER_FIELDS:
+
+        def replan():
+            from voronka.activities.jobs import replan_meeting_reminders
+
+            replan_meeting_reminders.enqueue(actor.workspace_id)
+
+        transaction.on_commit(replan)
     return rules

@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from voronka.activities.actions import (
     do_complete_task,
@@ -17,8 +18,9 @@ from voronka.activities.actions import (
     do_update_task,
 )
 from voronka.activities.models import Reminder
-from voronka.activities.reminders import send_due_reminders
+from voronka.activities.reminders import replan_for_workspace, send_due_reminders
 from voronka.clients.actions import do_create_contact, do_update_contact
+from voronka.control.actions import do_update_rule_settings
 from voronka.control.rules import WorkingHours
 from voronka.core.errors import Invalid
 from voronka.inbox.models import Communication
@@ -272,6 +274,22 @@ def test_a_won_deal_keeps_its_meeting_reminded(org, meeting_deal):
     )
     do_move_deal(org.manager1, meeting_deal, org.stage("Успешно"))
     assert set(reminders_of(task)) == {"client", "manager"}
+
+
+def test_a_new_lead_time_re_plans_the_coming_meetings_reminders(
+    org, meeting_deal, django_capture_on_commit_callbacks
+):
+    due = next_weekday(2, MOSCOW, time(15, 0))
+    task = do_create_task(
+        org.manager1, deal=meeting_deal, goal="Встреча", due_at=due, type="meeting"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        do_update_rule_settings(org.head, reminder_lead_minutes=60)
+    queued = DBTaskResult.objects.get(task_path="voronka.activities.jobs.replan_meeting_reminders")
+    assert queued.args_kwargs["args"] == [org.workspace.id]
+    assert replan_for_workspace(org.workspace.id) == 1  # what the queued job does
+    planned = reminders_of(task)
+    assert {r.send_at for r in planned.values()} == {due - timedelta(hours=1)}
 
 
 def test_a_call_has_no_reminders_and_a_client_without_email_gets_none(org):
