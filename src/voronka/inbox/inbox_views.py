@@ -24,7 +24,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from voronka.accounts.access import may_write, owner_scope, visible_users
@@ -65,10 +65,10 @@ POLL_SECONDS = 3
 BADGE_CAP = 99
 
 STATES = {
-    "open": gettext_lazy("Open"),
-    "unread": gettext_lazy("Unread"),
-    "closed": gettext_lazy("Closed"),
-    "all": gettext_lazy("All"),
+    "open": pgettext_lazy("conversations", "Open"),
+    "unread": pgettext_lazy("conversations", "Unread"),
+    "closed": pgettext_lazy("conversations", "Closed"),
+    "all": pgettext_lazy("conversations", "All"),
 }
 
 
