@@ -244,3 +244,32 @@ def test_channel_pages_open_only_for_their_workspaces_head_and_owner(role, org, 
         assert client.get(url).status_code == expected, f"{role} on {url}"
     for url in pages[other_org.workspace.id]:
         assert client.get(url).status_code == 404, f"{role} reached {url}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_funnel_analytics_show_only_the_figures_of_the_roles_scope(role, worlds, client):
+    from voronka.analytics.rollups import rebuild_workspace
+
+    world, foreign = worlds
+    rebuild_workspace(world.org.workspace)
+    user = getattr(world.org, role)
+    client.force_login(user)
+    response = client.get("/analytics/funnel/")
+    if role in ("assistant", "qc"):
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    from voronka.sales.models import StageChange
+
+    visible = expected_visible(user, world)["deals"]
+    sel = response.context["sel"]
+    entries = StageChange.objects.filter(
+        deal_id__in=visible,
+        deal__pipeline_id=sel.pipeline_id,
+        changed_at__date__gte=sel.since,
+        changed_at__date__lte=sel.until,
+    )
+    assert sum(r.entered for r in response.context["report"].rows) == entries.count()
+    # A manager of another workspace named in the filter shows nobody, never everyone.
+    other = client.get(f"/analytics/funnel/?manager={foreign.org.manager1.id}")
+    assert sum(r.entered for r in other.context["report"].rows) == 0

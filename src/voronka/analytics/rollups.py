@@ -330,29 +330,12 @@ def _refresh(workspace_id: int, deals, communications) -> None:
 
 
 def _schedule(workspace_id: int, what: str, object_id: int) -> None:
-    """Refresh a deal or communication saved now once the transaction commits (all those of one
-    transaction together)."""
-    conn = transaction.get_connection()
-    if not conn.in_atomic_block:
-        _refresh(
-            workspace_id,
-            [object_id] if what == "deals" else [],
-            [object_id] if what == "communications" else [],
-        )
-        return
-    pending = getattr(conn, "_voronka_rollups_pending", None)
-    if pending is None:
-        pending = conn._voronka_rollups_pending = {}
-    if workspace_id not in pending:
-        pending[workspace_id] = {"deals": set(), "communications": set()}
-
-        def run():
-            todo = pending.pop(workspace_id, None)
-            if todo:
-                _refresh(workspace_id, todo["deals"], todo["communications"])
-
-        transaction.on_commit(run)
-    pending[workspace_id][what].add(object_id)
+    """Refresh a deal or communication saved now once the transaction commits (at once outside
+    one). A deal saved twice in a transaction (a move saves the deal and its stage change) is
+    refreshed twice; the second finds nothing to change."""
+    deals = [object_id] if what == "deals" else []
+    communications = [object_id] if what == "communications" else []
+    transaction.on_commit(lambda: _refresh(workspace_id, deals, communications))
 
 
 def deal_saved(sender, instance, raw=False, **kwargs) -> None:

@@ -171,6 +171,12 @@ PRODUCTS = (
 # Pipelines: stage name, kind, normal days, what the stage is about (key), conversion onward
 
 
+#: The manager whose deals stall after the meeting, and the stages (by key) where they do: the
+#: funnel analytics name this bottleneck on the demo.
+WEAK_MANAGER = "manager4"
+WEAK_STAGES = frozenset({"meeting", "presentation"})
+
+
 @dataclass(frozen=True)
 class StageSpec:
     name: str
@@ -1067,16 +1073,22 @@ class _Builder:
 
     # -- deals ---------------------------------------------------------------------------------
 
-    def walk(self, spec: PipelineSpec) -> tuple[list[tuple[int | str, float]], str]:
-        """A deal's path: (open stage index, or "won"/"lost", seconds before now) and its end."""
+    def walk(
+        self, spec: PipelineSpec, owner: User | None = None
+    ) -> tuple[list[tuple[int | str, float]], str]:
+        """A deal's path: (open stage index, or "won"/"lost", seconds before now) and its end.
+
+        The weak manager's deals stall after the meeting (the bottleneck the funnel names)."""
         rng = self.rng
         stages = spec.open_stages
         t = _created_offset(rng)
         path: list[tuple[int | str, float]] = [(0, t)]
         i = 0
+        weak = owner is not None and owner.username == WEAK_MANAGER
         while True:
-            onward = rng.random() < stages[i].conversion
-            d = _stay(rng, stages[i].normal_days)
+            slow = weak and stages[i].key in WEAK_STAGES
+            onward = rng.random() < stages[i].conversion * (0.45 if slow else 1)
+            d = _stay(rng, stages[i].normal_days) * (2.5 if slow else 1)
             if not onward:
                 # A deal heading for a loss lingers: nobody hurries to admit it.
                 d *= 1.8
@@ -1132,7 +1144,7 @@ class _Builder:
             owner = company.owner
             amount = math.exp(rng.gauss(math.log(190_000), 0.65))
             amount = Decimal(int(min(max(amount, 50_000), 900_000) / 1000) * 1000)
-            path, end = self.walk(spec)
+            path, end = self.walk(spec, owner)
             deal = Deal(
                 workspace=ws,
                 title=self.title(),
@@ -1426,6 +1438,11 @@ def build_demo(
             StageChange.objects.bulk_create(changes, batch_size=1000)
             Task.objects.bulk_create(tasks, batch_size=1000)
             Communication.objects.bulk_create(comms, batch_size=1000)
+
+    # The analytics' rollups, computed from the history written in bulk above.
+    from voronka.analytics.rollups import rebuild_workspace
+
+    rebuild_workspace(ws)
 
     # The rules of work: today's violations, and a month of daily snapshots for the trend.
     from voronka.control.evaluate import evaluate_workspace, take_snapshot

@@ -8,6 +8,7 @@ from django.utils import timezone
 from voronka.analytics import queries
 from voronka.analytics.models import StageEntryDay
 from voronka.analytics.rollups import rebuild_workspace, refresh_workspace
+from voronka.control.evaluate import local_today
 from voronka.inbox.actions import do_log_communication
 from voronka.sales.actions import do_move_deal, do_update_deal
 from voronka.testing.factories import make_deal
@@ -20,7 +21,7 @@ def test_a_move_is_counted_in_the_funnel_once_it_commits(org, django_capture_on_
         deal = make_deal(org.manager1, org.pipeline, owner=org.manager1, amount=1000)
     with django_capture_on_commit_callbacks(execute=True):
         do_move_deal(org.manager1, deal, org.stage("Квалификация"))
-    today = timezone.localdate()
+    today = local_today(org.workspace)
     conversions = queries.stage_conversions(
         org.workspace, org.pipeline, since=today - timedelta(days=1), until=today
     )
@@ -53,7 +54,7 @@ def test_the_job_reads_what_was_written_without_signals_and_the_rebuild_agrees(
     do_log_communication(org.manager3, kind="call", direction="out", deal=deal, duration_seconds=95)
     assert not StageEntryDay.objects.filter(workspace=org.workspace).exists()
     refresh_workspace(org.workspace, now=timezone.now() + timedelta(hours=1))
-    today = timezone.localdate()
+    today = local_today(org.workspace)
     values = queries.kpi_values(
         org.workspace,
         ["new_deals", "calls_out", "calls_answered", "call_minutes"],

@@ -1,5 +1,7 @@
 """The funnel page: the bottleneck in words, each person's figures only, CSV for those allowed."""
 
+from datetime import timedelta
+
 import pytest
 
 from voronka.analytics.rollups import rebuild_workspace
@@ -16,9 +18,9 @@ def _funnel(org):
     for manager, moved in ((org.manager1, 5), (org.manager2, 5), (org.manager3, 1)):
         for i in range(6):
             deal = make_deal(manager, org.pipeline, owner=manager, days_ago=10, amount=1000)
-            do_move_deal(manager, deal, qual)
+            do_move_deal(manager, deal, qual, at=deal.stage_entered_at + timedelta(hours=20))
             if i < moved:
-                do_move_deal(manager, deal, meeting)
+                do_move_deal(manager, deal, meeting, at=deal.stage_entered_at + timedelta(days=1))
     rebuild_workspace(org.workspace)
 
 
@@ -29,7 +31,7 @@ def test_the_head_reads_which_manager_and_stage_hold_deals_back(org, client):
     assert response.status_code == 200
     html = response.content.decode()
     name = org.manager3.get_full_name() or org.manager3.username
-    assert f"{name}: «Квалификация» → «Встреча назначена» 17% vs 83% for the others" in html
+    assert f"{name}: «Квалификация» → «Встреча назначена» 17% против 83% у остальных" in html
 
 
 def test_a_manager_sees_only_their_own_figures(org, client):
