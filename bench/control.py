@@ -119,6 +119,11 @@ def _past_snapshots(data: Dataset) -> int:
 
 
 def run(data: Dataset, requests: int, log: Callable[[str], None] = print) -> dict:
+    from voronka.control.models import DailySnapshot, Violation
+
+    # The first run starts from no violations, also on data an earlier run kept (BENCH_REUSE).
+    Violation.objects.filter(workspace_id=data.workspace_id).delete()
+    DailySnapshot.objects.filter(workspace_id=data.workspace_id).delete()
     results = {}
     log("  the nightly evaluation, first run …")
     results["evaluate_first:worker"] = _nightly("evaluate_first", log)

@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 BENCH_PASSWORD = "bench-password-1"
+WORKSPACE_NAME = "ООО «Масштаб»"
 HOUR = 3600
 DAY = 86400
 HISTORY_DAYS = 730
@@ -185,7 +186,7 @@ def _people_and_clients(rng: random.Random, n_deals: int, now: datetime):
     from voronka.core.models import Workspace
     from voronka.sales.models import LossReason, Pipeline, Stage, StageKind
 
-    ws = Workspace.objects.create(name="ООО «Масштаб»")
+    ws = Workspace.objects.create(name=WORKSPACE_NAME)
     password = make_password(BENCH_PASSWORD)
 
     def person(username: str, role: str, team=None) -> User:
@@ -725,4 +726,52 @@ def generate(
         snoozes=counts[4],
         companies=len(companies),
         timings=timings,
+    )
+
+
+def existing() -> Dataset | None:
+    """The workspace an earlier run generated in this database (``BENCH_REUSE``), or None.
+
+    The counts are read back; the generation's timings are those the run saved beside the
+    database, if any.
+    """
+    from voronka.accounts.models import Role, User
+    from voronka.activities.models import Task
+    from voronka.clients.models import Company
+    from voronka.control.models import Snooze
+    from voronka.core.models import Workspace
+    from voronka.inbox.models import Communication
+    from voronka.sales.models import Deal, Pipeline, Stage, StageChange, StageKind
+
+    ws = Workspace.objects.filter(name=WORKSPACE_NAME).order_by("id").first()
+    if ws is None:
+        return None
+    users = User.objects.filter(workspace=ws).order_by("id")
+    managers = list(users.filter(role=Role.MANAGER).values_list("username", "id"))
+    pipelines = list(Pipeline.objects.filter(workspace=ws).order_by("position", "id"))
+    open_stages = {
+        p.id: list(
+            Stage.objects.filter(pipeline=p, kind=StageKind.OPEN)
+            .order_by("position", "id")
+            .values_list("id", flat=True)
+        )
+        for p in pipelines
+    }
+    mine = {"workspace_id": ws.id}
+    return Dataset(
+        workspace_id=ws.id,
+        head=users.get(role=Role.HEAD).username,
+        owner=users.get(role=Role.OWNER).username,
+        managers=[u for u, _id in managers],
+        manager_ids=dict(managers),
+        pipelines=[p.id for p in pipelines],
+        open_stages=open_stages,
+        seniors=list(users.filter(role=Role.SENIOR).values_list("username", flat=True)),
+        deals=Deal.objects.filter(**mine).count(),
+        open_deals=Deal.objects.filter(**mine, closed_at__isnull=True).count(),
+        stage_changes=StageChange.objects.filter(**mine).count(),
+        communications=Communication.objects.filter(**mine).count(),
+        tasks=Task.objects.filter(**mine).count(),
+        snoozes=Snooze.objects.filter(**mine).count(),
+        companies=Company.objects.filter(**mine).count(),
     )

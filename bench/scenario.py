@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 
 def _log(message: str) -> None:
@@ -37,7 +38,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from .generate import generate
+    from .generate import existing, generate
     from .measure import scenario
 
     deals = int(os.environ["BENCH_DEALS"])
@@ -50,12 +51,27 @@ def main() -> None:
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
     migrate_s = time.monotonic() - t0
-    _log(f"[{label}] generating {deals:,} deals and {events:,} events …")
-    t0 = time.monotonic()
-    seed = int(os.environ.get("BENCH_SEED", "1"))
-    data = generate(deals, events=events, seed=seed, log=_log)
-    generate_s = time.monotonic() - t0
-    _log(f"[{label}] generated in {generate_s:.0f} s; measuring …")
+    data = existing() if os.environ.get("BENCH_REUSE") else None
+    reused = data is not None
+    saved = Path(os.environ.get("BENCH_DATA_INFO", os.devnull))
+    if data is not None:
+        # An earlier run's data, kept: its generation's timings come from beside the database.
+        info = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
+        data.timings = info.get("steps", {})
+        generate_s = info.get("seconds")
+        _log(f"[{label}] reusing the data of an earlier run ({data.deals:,} deals); measuring …")
+    else:
+        _log(f"[{label}] generating {deals:,} deals and {events:,} events …")
+        t0 = time.monotonic()
+        seed = int(os.environ.get("BENCH_SEED", "1"))
+        data = generate(deals, events=events, seed=seed, log=_log)
+        generate_s = time.monotonic() - t0
+        if saved.parent.is_dir() and str(saved) != os.devnull:
+            saved.write_text(
+                json.dumps({"seconds": round(generate_s, 1), "steps": data.timings}),
+                encoding="utf-8",
+            )
+        _log(f"[{label}] generated in {generate_s:.0f} s; measuring …")
     load_before = os.getloadavg()[0]
     probes = {}
     for name in scenarios:
@@ -76,8 +92,9 @@ def main() -> None:
         "companies": data.companies,
         "managers": len(data.managers),
         "migrate_s": round(migrate_s, 1),
-        "generate_s": round(generate_s, 1),
+        "generate_s": None if generate_s is None else round(generate_s, 1),
         "generate_steps_s": {k: round(v, 1) for k, v in data.timings.items()},
+        "reused": reused,
         "requests": requests,
         "scenarios": scenarios,
         "load": [round(load_before, 1), round(load_after, 1)],
