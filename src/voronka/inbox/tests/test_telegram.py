@@ -291,7 +291,7 @@ def test_a_dead_letter_replays_once_the_cause_is_fixed(client, org, channel):
     response = deliver(client, channel, update(91))
     assert response.status_code == 400
     letter = DeadLetter.objects.get()
-    assert "pipeline" in letter.reason
+    assert "воронки" in letter.reason  # said in the workspace's language
     assert not Communication.objects.exists() and not ReceivedEvent.objects.exists()
     org.pipeline.is_archived = False
     org.pipeline.save()
