@@ -164,6 +164,28 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Uploaded files and call recordings: a folder under MEDIA_ROOT, or an S3-compatible store with
+# MEDIA_STORAGE=s3 (needs the «s3» extra: django-storages and boto3; README, «Recordings»).
+if os.environ.get("MEDIA_STORAGE", "local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# The address providers reach this server at (https://crm.example.com): webhook URLs given to
+# them and Twilio's signatures use it when a proxy changes the scheme or host on the way.
+VORONKA_PUBLIC_URL = os.environ.get("VORONKA_PUBLIC_URL", "").rstrip("/")
+# How long a link to a call recording works, in seconds.
+VORONKA_RECORDING_LINK_MAX_AGE = int(os.environ.get("VORONKA_RECORDING_LINK_MAX_AGE", "7200"))
 
 # Sessions and cookies.
 SESSION_COOKIE_HTTPONLY = True

@@ -270,6 +270,55 @@ def _apply_delivery_status(channel: ChannelConfig, event: InboundEvent) -> None:
     ).update(delivery_status=status, updated_at=timezone.now())
 
 
+def _merge_call(channel: ChannelConfig, event: InboundEvent, record, result) -> bool:
+    """A later event of a call already on the timeline (its next status, its summary, its
+    recording) updates that one communication instead of adding another; False when the call
+    is new."""
+    calls = Communication.objects.select_for_update(of=("self",)).filter(
+        workspace_id=channel.workspace_id,
+        conversation__channel=channel,
+        kind=CommKind.CALL,
+        external_id=_fit(event.external_id, 128),
+    )
+    if event.chat_id:  # the same call is with the same client
+        calls = calls.filter(conversation__external_id=_fit(event.chat_id, 128))
+    comm = calls.order_by("id").first()
+    if comm is None:
+        return False
+    changed = ["updated_at"]
+    if event.duration_seconds is not None:
+        comm.duration_seconds = event.duration_seconds
+        changed.append("duration_seconds")
+    if event.outcome in ("answered", "missed", "busy"):
+        comm.outcome = event.outcome
+        changed.append("outcome")
+    # The one who answered is the call's manager (a call may ring at several extensions first).
+    manager = _manager_for_call(channel, event) if event.kind == "call" else None
+    if manager is not None and (
+        comm.author_id is None or (event.extension and event.outcome == "answered")
+    ):
+        comm.author = manager
+        changed.append("author")
+    for name in ("counterpart", "line"):
+        if not getattr(comm, name) and getattr(event, name):
+            setattr(comm, name, _fit(getattr(event, name), 128))
+            changed.append(name)
+    comm.save(update_fields=changed)
+    schedule_recording(channel, comm, event)
+    record.communication = comm
+    record.save(update_fields=["communication", "updated_at"])
+    result.communications.append(comm.id)
+    return True
+
+
+def schedule_recording(channel: ChannelConfig, comm: Communication, event: InboundEvent) -> None:
+    """When the event says the call's recording is ready, have the worker fetch it."""
+    if event.recording_ref:
+        from .recordings import schedule_download
+
+        schedule_download(channel, comm, event.recording_ref)
+
+
 def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResult) -> None:
     ws = channel.workspace_id
     try:
@@ -287,7 +336,17 @@ def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResul
     if event.kind == "status":
         _apply_delivery_status(channel, event)
         return
+    if event.kind == "recording":
+        # A recording names its call only by the provider's id: the call must be known.
+        if not (event.external_id and _merge_call(channel, event, record, result)):
+            raise Invalid(
+                _("The recording's call is not on the timeline yet: replay this delivery later."),
+                {},
+            )
+        return
     if event.kind not in ("message", "call"):
+        return
+    if event.kind == "call" and event.external_id and _merge_call(channel, event, record, result):
         return
 
     chat_id = _fit(event.chat_id, 128)
@@ -357,6 +416,7 @@ def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResul
             for a in event.attachments
         ]
     )
+    schedule_recording(channel, comm, event)
     changes = {"contact": contact, "deal": deal, "state": ConversationState.OPEN}
     if conversation.last_message_at is None or occurred_at >= conversation.last_message_at:
         changes["last_message_at"] = occurred_at

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import channel_views, inbox_views, views, webhooks
+from . import channel_views, inbox_views, telephony_views, views, webhooks
 
 app_name = "inbox"
 urlpatterns = [
     path("hooks/<slug:kind>/<str:key>/", webhooks.webhook, name="webhook"),
+    path(
+        "hooks/<slug:kind>/<str:key>/events/<path:event>",
+        webhooks.webhook,
+        name="webhook_event",
+    ),
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/poll/", inbox_views.inbox_poll, name="inbox_poll"),
     path("inbox/badge/", inbox_views.badge, name="badge"),
@@ -74,4 +79,10 @@ urlpatterns = [
         views.communication_recording,
         name="communication_recording",
     ),
+    path(
+        "communications/<int:comm_id>/recording/upload/",
+        telephony_views.communication_attach_recording,
+        name="communication_attach_recording",
+    ),
+    path("calls/place/", telephony_views.place_call, name="place_call"),
 ]

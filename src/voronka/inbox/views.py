@@ -5,13 +5,13 @@ triggers ``dealChanged`` so that the deal page reloads its timeline; a plain for
 redirected back to ``next`` (checked to be ours) or to the deal or contact.
 """
 
-import mimetypes
 import os
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -135,16 +135,24 @@ def communication_comment(request, comm_id: int):
 @login_required
 @require_GET
 def communication_recording(request, comm_id: int):
-    """The call's recording, streamed only to someone who may see the communication."""
+    """The recording, streamed only to someone who may see the communication and its deal, by
+    a signed link made for them that has not expired (``recordings.signed_url``)."""
+    from .recordings import content_type_of, link_is_valid
+
     comm = access_communication(request.user, comm_id)
+    if comm.deal_id:
+        access_deal(request.user, comm.deal_id)
     if not comm.recording:
         raise Http404
+    if not link_is_valid(comm, request.user, request.GET.get("t", "")):
+        response = HttpResponseForbidden(_("The link has expired: reload the page."))
+        response["X-Voronka-Message"] = quote(_("The link has expired: reload the page."))
+        return response
     try:
         handle = comm.recording.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
     name = os.path.basename(comm.recording.name)
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type, filename=name)
+    response = FileResponse(handle, content_type=content_type_of(name), filename=name)
     response["Cache-Control"] = "private, max-age=0"
     return response

@@ -73,14 +73,16 @@ def parse_and_ingest(provider, channel, body: bytes) -> IngestResult:
 
 
 @csrf_exempt
-def webhook(request: HttpRequest, kind: str, key: str):
+def webhook(request: HttpRequest, kind: str, key: str, event: str | None = None):
+    """``event``: the suffix a provider that posts each event type to its own path adds to the
+    channel's URL (Mango's ``<url>/events/call``); the provider lists the ones it posts."""
     channel = (
         ChannelConfig.objects.filter(kind=kind, webhook_key=key, enabled=True)
         .select_related("workspace")
         .first()
     )
     provider = provider_for(kind) if channel is not None else None
-    if provider is None:
+    if provider is None or (event is not None and event not in provider.event_paths):
         return _answer(404, error="unknown channel")
     if request.method == "GET":
         response = provider.handshake(channel, request)

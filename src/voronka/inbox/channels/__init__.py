@@ -1,7 +1,8 @@
 """The channel providers, one module each; ``provider_for(kind)`` finds a kind's module.
 
-A provider module is ``voronka.inbox.channels.<kind>`` and exposes ``provider``, an instance of a
-``base.Provider`` subclass. A kind whose module is not there yet is not offered.
+A provider module is ``voronka.inbox.channels.<kind>`` (or the name ``MODULES`` gives) and
+exposes ``provider``, an instance of a ``base.Provider`` subclass. A kind whose module is not
+there yet is not offered.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import importlib.util
 
 from .base import Provider
 
+#: Kinds whose module is named otherwise (``twilio`` would read as the Twilio library).
+MODULES = {"twilio": "twilio_voice"}
+
 
 def provider_for(kind: str) -> Provider | None:
     """The provider of this channel kind, or None when no module implements it."""
@@ -18,7 +22,7 @@ def provider_for(kind: str) -> Provider | None:
 
     if kind not in ChannelKind.values:
         return None
-    name = f"{__name__}.{kind}"
+    name = f"{__name__}.{MODULES.get(kind, kind)}"
     if importlib.util.find_spec(name) is None:
         return None
     return importlib.import_module(name).provider

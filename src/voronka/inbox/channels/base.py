@@ -110,6 +110,9 @@ class InboundEvent:
     extension: str = ""  # the manager's extension, when the PBX names it
     duration_seconds: int | None = None
     outcome: str = ""  # answered, missed, busy or ""
+    # What the provider needs to hand over the call's recording once it is ready (Twilio's
+    # RecordingUrl, Mango's recording_id); the worker fetches it.
+    recording_ref: str = ""
     # Statuses: how far our outgoing message ``external_id`` got (sent, delivered, read, failed).
     delivery_status: str = ""
     raw: dict = field(default_factory=dict)
@@ -122,6 +125,10 @@ class Provider:
     credential_fields: tuple[CredentialField, ...] = ()
     #: Header names kept with a dead letter (lower case), for the head to see what came.
     kept_headers: tuple[str, ...] = ("content-type", "user-agent")
+    #: URL suffixes (``events/<path>``) the provider posts to after the channel's URL.
+    event_paths: tuple[str, ...] = ()
+    #: Whether ``place_call`` rings a client from the CRM (click-to-call).
+    can_call: bool = False
 
     def handshake(self, channel, request: HttpRequest) -> HttpResponse | None:
         """Answer a GET the provider sends to check the URL (WhatsApp's hub.challenge)."""

@@ -1,6 +1,7 @@
 import pytest
 
 from .recorder import start_recorder
+from .telephony import mango, provider_server, twilio  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
