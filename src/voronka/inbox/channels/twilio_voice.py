@@ -284,7 +284,11 @@ class TwilioVoiceProvider(Provider):
         """
         sid, token = self._auth(channel)
         url = source if source.endswith((".mp3", ".wav")) else source + ".mp3"
-        with httpx.Client(timeout=TIMEOUT, auth=(sid, token), follow_redirects=True) as client:
+        # The account's credentials go to Twilio's own API host only.
+        host = urlsplit(url).hostname or ""
+        ours = host == urlsplit(api_base()).hostname or host.endswith(".twilio.com")
+        auth = (sid, token) if ours else None
+        with httpx.Client(timeout=TIMEOUT, auth=auth, follow_redirects=True) as client:
             response = client.get(url)
             response.raise_for_status()
         name = urlsplit(url).path.rsplit("/", 1)[-1] or "recording.mp3"
