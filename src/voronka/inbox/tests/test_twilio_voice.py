@@ -153,3 +153,13 @@ def test_a_recording_of_an_unknown_call_is_kept_to_replay(client, org, twilio):
     response = post_twilio(client, twilio, recording_callback(call_sid="CA" + "9" * 32))
     assert response.status_code == 400
     assert DeadLetter.objects.exists() and not Communication.objects.exists()
+
+
+def test_a_missed_call_says_so_on_the_deal_page(client, org, twilio):
+    from django.urls import reverse
+
+    post_twilio(client, twilio, status_callback(status="no-answer"))
+    comm = Communication.objects.get()
+    client.force_login(comm.deal.owner)
+    page = client.get(reverse("sales:deal_detail", args=[comm.deal_id])).content.decode()
+    assert f'· <span class="text-danger">{comm.get_outcome_display().lower()}</span>' in page
