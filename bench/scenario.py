@@ -68,7 +68,12 @@ def main() -> None:
         generate_s = time.monotonic() - t0
         if saved.parent.is_dir() and str(saved) != os.devnull:
             saved.write_text(
-                json.dumps({"seconds": round(generate_s, 1), "steps": data.timings}),
+                json.dumps(
+                    {
+                        "seconds": round(generate_s, 1),
+                        "steps": {k: round(v, 1) for k, v in data.timings.items()},
+                    }
+                ),
                 encoding="utf-8",
             )
         _log(f"[{label}] generated in {generate_s:.0f} s; measuring …")
