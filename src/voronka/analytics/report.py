@@ -50,7 +50,13 @@ def person_name(user: User | None) -> str:
 def sentence(b: rules.Bottleneck, people: dict[int, User]) -> str:
     """The bottleneck in words, with its numbers."""
     parts = []
-    if b.rate is not None and b.norm_rate is not None and b.next_stage is not None:
+    low = b.rate is not None and b.norm_rate and b.rate < rules.CONVERSION_RATIO * b.norm_rate
+    slow = (
+        b.median_hours is not None
+        and b.norm_hours
+        and b.median_hours > (rules.TIME_RATIO * b.norm_hours)
+    )
+    if low and b.next_stage is not None:
         parts.append(
             _("«%(stage)s» → «%(next)s» %(rate)s vs %(norm)s for the others")
             % {
@@ -60,7 +66,7 @@ def sentence(b: rules.Bottleneck, people: dict[int, User]) -> str:
                 "norm": percent(b.norm_rate),
             }
         )
-    if b.median_hours is not None and b.norm_hours:
+    if slow:
         norm_text = (
             _("the others' %(days)s") if b.owner_id is not None else _("the normal %(days)s")
         ) % {"days": days(b.norm_hours)}

@@ -112,6 +112,11 @@ def apply_delta(workspace_id: int, delta: dict[tuple, list[int]]) -> None:
         changed = model.objects.filter(workspace_id=workspace_id, **fields).update(
             **{n: F(n) + v for n, v in zip(value_names, values, strict=True)}
         )
+        if changed and any(v < 0 for v in values):
+            # A row a deal has left entirely goes, so that no list shows a zero.
+            model.objects.filter(
+                workspace_id=workspace_id, **fields, **dict.fromkeys(value_names, 0)
+            ).delete()
         if not changed:
             model.objects.create(
                 workspace_id=workspace_id,

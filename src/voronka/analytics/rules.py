@@ -293,7 +293,7 @@ def losses_by_reason(stages: list[StageInfo], facts: Facts) -> list[tuple[str, i
             row = out.setdefault(reason, [0, 0])
             row[0] += entered
             row[1] += cents
-    return sorted(((r, n, c) for r, (n, c) in out.items()), key=lambda t: (-t[1], t[0]))
+    return sorted(((r, n, c) for r, (n, c) in out.items() if n), key=lambda t: (-t[1], t[0]))
 
 
 # -- The bottleneck ------------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def find_bottlenecks(
         candidates = [
             r
             for r in company_rows.values()
-            if r.stage.kind == OPEN and r.to_next is not None and r.entered >= MIN_ENTRIES
+            if r.stage.kind == OPEN and r.to_next is not None and r.left >= MIN_ENTRIES
         ]
         if candidates:
             worst = min(candidates, key=lambda r: (r.to_next, r.stage.position, r.stage.id))

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -200,15 +201,23 @@ def funnel(request):
                 "p90": days(report.cycle_p90_hours),
             },
             "kpis": queries.KPIS,
+            "won_amount": money_text(report.won_amount),
+            "losses": [(r, n, money_text(a)) for r, n, a in report.losses],
+            "cohorts": [(m, n, w, money_text(a)) for m, n, w, a in report.cohorts],
         },
     )
+
+
+def money_text(value) -> str:
+    """An amount in whole units with the thousands grouped, as the board shows them."""
+    return number_format(value, decimal_pos=0, force_grouping=True)
 
 
 def _row(r) -> dict:
     return {
         "stage": r.stage,
         "entered": r.entered,
-        "amount": queries.money(r.amount_cents),
+        "amount": money_text(queries.money(r.amount_cents)),
         "to_next": percent(r.to_next),
         "next": r.next_stage.name if r.next_stage else "",
         "to_won": percent(r.to_won),
@@ -243,12 +252,11 @@ def _csv(report, table: str) -> HttpResponse:
             ]
         )
         for r in report.rows:
-            row = _row(r)
             writer.writerow(
                 [
                     r.stage.name,
                     r.entered,
-                    row["amount"],
+                    queries.money(r.amount_cents),
                     "" if r.to_next is None else round(r.to_next, 4),
                     "" if r.to_won is None else round(r.to_won, 4),
                     "" if r.median_hours is None else round(r.median_hours / 24, 2),
