@@ -17,6 +17,7 @@ the sent message or raises ``SendFailed``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -118,7 +119,7 @@ class InboundEvent:
     raw: dict = field(default_factory=dict)
 
 
-class Provider:
+class Provider(ABC):
     """The interface of a provider module; see the module docstring for the order of calls."""
 
     kind: str = ""
@@ -134,11 +135,13 @@ class Provider:
         """Answer a GET the provider sends to check the URL (WhatsApp's hub.challenge)."""
         return None
 
+    @abstractmethod
     def verify(self, channel, request: HttpRequest) -> None:
-        raise NotImplementedError
+        """Check the signature or secret from the raw body and headers, before parsing."""
 
+    @abstractmethod
     def parse(self, channel, body: bytes) -> list[InboundEvent]:
-        raise NotImplementedError
+        """Turn the raw body into events; ``Malformed`` with a reason when it cannot."""
 
     def send_reply(self, channel, conversation, text: str, attachments=()) -> str:
         raise SendFailed("This channel cannot send messages.")
