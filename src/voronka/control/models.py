@@ -46,6 +46,13 @@ class RuleSettings(models.Model):
     #: The workspace's day whose digest went out: claimed by one atomic update, so a digest is
     #: sent once a day however many workers look. Bookkeeping, not a setting: not in history.
     digest_sent_on = models.DateField(null=True, blank=True, editable=False)
+    daily_report_on = models.BooleanField(_("send the daily report"), default=True)
+    daily_report_time = models.TimeField(_("daily report at"), default=time(9, 0))
+    #: Who gets the daily report by email, as roles separated by commas: a manager gets their
+    #: own, a senior their team's, the head and the owner everyone's.
+    daily_report_to = models.CharField(
+        _("daily report goes to"), max_length=40, default="manager,senior,head"
+    )
     history = HistoricalRecords(excluded_fields=["digest_sent_on"])
 
     class Meta:
@@ -164,3 +171,29 @@ class Snooze(WorkspaceModel):
 
     def __str__(self) -> str:
         return f"{self.deal_id} → {self.until:%Y-%m-%d}"
+
+
+class DailyReportSent(WorkspaceModel):
+    """A daily report emailed to a person on a day of theirs: written before the message goes,
+    so a worker that restarts or runs twice never sends the same person the same day twice."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    #: The recipient's local date the report was sent on.
+    sent_on = models.DateField(_("sent on"))
+    #: The day the report covers.
+    report_day = models.DateField(_("report of"))
+
+    class Meta:
+        verbose_name = _("daily report sent")
+        verbose_name_plural = _("daily reports sent")
+        ordering = ["-sent_on", "recipient_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "sent_on"], name="daily_report_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.sent_on}"
