@@ -152,6 +152,7 @@ class ChannelKind(models.TextChoices):
     TWILIO = "twilio", _("Twilio Voice")
     MANGO = "mango", _("Mango Office")
     GENERIC_PBX = "generic_pbx", _("Any PBX (signed JSON webhook)")
+    SITE_CHAT = "site_chat", _("Website chat widget")
 
     @classmethod
     def timeline_channel(cls, kind: str) -> str:
@@ -160,6 +161,7 @@ class ChannelKind(models.TextChoices):
             cls.TELEGRAM: Channel.TELEGRAM,
             cls.WHATSAPP: Channel.WHATSAPP,
             cls.INSTAGRAM: Channel.INSTAGRAM,
+            cls.SITE_CHAT: Channel.SITE_CHAT,
         }.get(kind, Channel.PHONE)
 
 
