@@ -153,6 +153,7 @@ class ChannelKind(models.TextChoices):
     MANGO = "mango", _("Mango Office")
     GENERIC_PBX = "generic_pbx", _("Any PBX (signed JSON webhook)")
     SITE_CHAT = "site_chat", _("Website chat widget")
+    EMAIL = "email", _("Email (IMAP and SMTP)")
 
     @classmethod
     def timeline_channel(cls, kind: str) -> str:
@@ -162,6 +163,7 @@ class ChannelKind(models.TextChoices):
             cls.WHATSAPP: Channel.WHATSAPP,
             cls.INSTAGRAM: Channel.INSTAGRAM,
             cls.SITE_CHAT: Channel.SITE_CHAT,
+            cls.EMAIL: Channel.EMAIL,
         }.get(kind, Channel.PHONE)
 
 
@@ -503,3 +505,7 @@ class RecordingDownload(WorkspaceModel):
                 fields=["communication", "source"], name="recording_download_once"
             )
         ]
+
+
+# The email channel's mailboxes and headers live in their own module.
+from .mail.models import EmailHeaders, Mailbox  # noqa: E402, F401
