@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from voronka.accounts.access import is_assistant, may_write, owner_scope
+from voronka.accounts.models import Role
 
 from .models import Task
 
@@ -26,3 +27,23 @@ def access_task(user, task_id, *, for_update: bool = False) -> Task:
     if for_update and not may_write(user):
         raise Http404
     return task
+
+
+#: Who flags calls for the planning meeting and clears the flags: those who run it and review.
+REVIEWERS = frozenset({Role.OWNER, Role.HEAD, Role.SENIOR, Role.QC})
+
+
+def may_flag_for_review(user) -> bool:
+    return user.is_active and user.role in REVIEWERS
+
+
+def visible_review_flags(user):
+    """Flags on the calls ``user`` sees (a flag is as visible as its call)."""
+    from voronka.inbox.access import visible_communications
+
+    from .models import ReviewFlag
+
+    return ReviewFlag.objects.filter(
+        workspace_id=user.workspace_id,
+        communication__in=visible_communications(user).values("id"),
+    )

@@ -263,3 +263,60 @@ def do_reorder_task_goals(actor, stage, goal_ids: list[int]) -> None:
         message = _("List every goal of the list once.")
         raise Invalid(message, {"goals": message})
     _renumber_goals([rows[i] for i in goal_ids], actor)
+
+
+# --- Calls flagged for the planning meeting ----------------------------------------------------
+
+REVIEW_NOTE_MAX = 500
+
+
+def _check_reviewer(actor, comm) -> None:
+    from .access import may_flag_for_review
+
+    if not may_flag_for_review(actor):
+        raise NotAllowed(_("Only the head, a senior or the quality controller flag calls."))
+    if comm.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"communication": _("Not found.")})
+
+
+@transaction.atomic
+def do_flag_for_review(actor, comm, *, note: str = ""):
+    """Flag a call for review at the planning meeting, with a note on what to listen for.
+
+    A call already flagged keeps its one open flag; the new note replaces the old one.
+    """
+    from voronka.inbox.models import CommKind
+
+    from .models import ReviewFlag
+
+    _check_reviewer(actor, comm)
+    if comm.kind != CommKind.CALL:
+        raise Invalid(_("Only calls are flagged for review."), {"communication": _("Not a call.")})
+    note = (note or "").strip()
+    if len(note) > REVIEW_NOTE_MAX:
+        raise Invalid(
+            _("The note is too long."),
+            {"note": _("At most %(n)s characters.") % {"n": REVIEW_NOTE_MAX}},
+        )
+    flag = (
+        ReviewFlag.objects.select_for_update()
+        .filter(communication_id=comm.id, cleared_at__isnull=True)
+        .first()
+    )
+    if flag is None:
+        flag = ReviewFlag(workspace_id=actor.workspace_id, communication=comm, flagged_by=actor)
+    flag.note = note
+    flag.flagged_by = actor
+    flag.save()
+    return flag
+
+
+@transaction.atomic
+def do_clear_review_flag(actor, comm):
+    """Clear the call's open flag (it has been discussed); clearing twice changes nothing."""
+    from .models import ReviewFlag
+
+    _check_reviewer(actor, comm)
+    ReviewFlag.objects.filter(communication_id=comm.id, cleared_at__isnull=True).update(
+        cleared_at=timezone.now(), cleared_by=actor, updated_at=timezone.now()
+    )

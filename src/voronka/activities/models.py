@@ -134,3 +134,51 @@ class Reminder(WorkspaceModel):
 
     def __str__(self) -> str:
         return f"{self.task_id} → {self.recipient} at {self.send_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewFlag(WorkspaceModel):
+    """A call flagged for review at the planning meeting, with the note of whoever flagged it.
+
+    Set by the head, a senior or the quality controller from the deal's timeline; the planning
+    meeting lists the open ones. Cleared (``cleared_at``) once the call has been discussed.
+    """
+
+    communication = models.ForeignKey(
+        "inbox.Communication",
+        verbose_name=_("call"),
+        on_delete=models.CASCADE,
+        related_name="review_flags",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("flagged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("call flagged for review")
+        verbose_name_plural = _("calls flagged for review")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["workspace", "created_at"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="review_flag_open",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["communication"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="review_flag_open_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.communication_id}: {self.note}"

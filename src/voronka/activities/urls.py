@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import task_views, views
+from . import review_views, task_views, views
 
 app_name = "activities"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("tasks/new/", task_views.task_create, name="task_create"),
     path("tasks/<int:task_id>/edit/", task_views.task_edit, name="task_edit"),
     path("tasks/<int:task_id>/complete/", task_views.task_complete, name="task_complete"),
+    path(
+        "communications/<int:comm_id>/review-flag/",
+        review_views.review_flag,
+        name="review_flag",
+    ),
 ]
