@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -210,6 +211,7 @@ def task_list(request):
             "page": page,
             "state": state,
             "states": STATES,
+            "reset_query": "?" + urlencode({"state": state}),
             "now": now,
             "filtered": bool({"q", "owner", "type", "due_from", "due_to"} & set(f)),
             "show_owner_filter": form.fields["owner"].queryset.count() > 1,
