@@ -146,6 +146,11 @@ class Row:
         return self.plan_source is not None or any(c.plan is not None for c in self.day.values())
 
     @property
+    def cells(self) -> list[tuple[str, Cell, Cell, Decimal | None]]:
+        """(metric, the day, the week so far, the whole week's plan) in the report's order."""
+        return [(m, self.day[m], self.week[m], self.week_plan[m]) for m in METRICS]
+
+    @property
     def is_quiet(self) -> bool:
         return not any(c.fact for c in self.week.values()) and not (
             self.moved_forward or self.won or self.lost or self.new_deals

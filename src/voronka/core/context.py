@@ -19,6 +19,10 @@ def navigation(request):
     ]
     if user.role in ("owner", "head", "senior"):
         items.insert(1, ("control:screen", _("Control")))
+    if user.role in ("owner", "head", "senior", "manager"):
+        items.insert(3 if user.role != "manager" else 2, ("control:daily", _("Daily report")))
+    if user.role in ("owner", "head", "senior"):
+        items.insert(2, ("control:meeting", _("Planning meeting")))
     if user.role in ("owner", "head", "senior", "manager", "qc"):
         items.append(("planning:fact", _("Plan")))
     if user.role in ("owner", "head", "senior", "manager"):
@@ -40,7 +44,13 @@ def navigation(request):
         if name == "planning:fact":  # every planning page lights up "Plan"
             active = current.startswith("planning:")
         if name == "control:screen":  # and every control page but its settings, "Control"
-            active = current.startswith("control:") and ":settings_" not in current
+            active = (
+                current.startswith("control:")
+                and ":settings_" not in current
+                and current != "control:daily"
+            )
+        if name == "control:screen" and current == "control:meeting":  # it has its own item
+            active = False
         entry = {"url": url, "label": label, "active": active}
         if name == "inbox:inbox":  # every inbox page lights it; its badge counts the unread
             from voronka.inbox.inbox_views import INBOX_VIEWS, unread_badge
