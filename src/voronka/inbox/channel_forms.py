@@ -30,7 +30,21 @@ class ChannelForm(StyledForm, forms.Form):
                     render_value=False, attrs={"autocomplete": "off", "class": "form-control"}
                 ),
             )
+        initial = provider.options_initial(channel.options if channel is not None else {})
+        for name, field in provider.option_fields().items():
+            self.fields[f"option_{name}"] = field
+            if name in initial:
+                self.initial.setdefault(f"option_{name}", initial[name])
         self.provider = provider
+
+    def options(self) -> dict:
+        """The provider's settings that are not secret, ready for ``channel.options``."""
+        return self.provider.clean_options(
+            {
+                name: self.cleaned_data.get(f"option_{name}")
+                for name in self.provider.option_fields()
+            }
+        )
 
     def credentials(self) -> dict:
         return {

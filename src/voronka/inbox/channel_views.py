@@ -81,7 +81,11 @@ def channel_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             channel = actions.do_create_channel(
-                actor, kind=kind, name=form.cleaned_data["name"], credentials=form.credentials()
+                actor,
+                kind=kind,
+                name=form.cleaned_data["name"],
+                credentials=form.credentials(),
+                options=form.options(),
             )
         except DomainError as exc:
             exc.add_to_form(form)
@@ -125,6 +129,7 @@ def channel_edit(request, channel_id: int):
                 name=form.cleaned_data["name"],
                 enabled=form.cleaned_data["enabled"],
                 credentials={k: v for k, v in form.credentials().items() if v},
+                options=form.options(),
             )
         except DomainError as exc:
             exc.add_to_form(form)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import channel_views, inbox_views, telephony_views, views, webhooks
+from . import channel_views, inbox_views, sitechat_views, telephony_views, views, webhooks
+from .mail import views as mail_views
 
 app_name = "inbox"
 urlpatterns = [
@@ -10,6 +11,14 @@ urlpatterns = [
         webhooks.webhook,
         name="webhook_event",
     ),
+    path("widget/widget.css", sitechat_views.styles, name="widget_styles"),
+    path("widget/<str:key>.js", sitechat_views.script, name="widget_script"),
+    path("widget/<str:key>/config", sitechat_views.config, name="widget_config"),
+    path("widget/<str:key>/session", sitechat_views.session, name="widget_session"),
+    path("widget/<str:key>/messages", sitechat_views.message, name="widget_message"),
+    path("widget/<str:key>/poll", sitechat_views.poll, name="widget_poll"),
+    path("widget/<str:key>/contact", sitechat_views.contact, name="widget_contact"),
+    path("widget/<str:key>/offline", sitechat_views.offline, name="widget_offline"),
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/poll/", inbox_views.inbox_poll, name="inbox_poll"),
     path("inbox/badge/", inbox_views.badge, name="badge"),

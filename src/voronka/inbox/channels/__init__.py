@@ -13,7 +13,7 @@ import importlib.util
 from .base import Provider
 
 #: Kinds whose module is named otherwise (``twilio`` would read as the Twilio library).
-MODULES = {"twilio": "twilio_voice"}
+MODULES = {"twilio": "twilio_voice", "site_chat": "sitechat"}
 
 
 def provider_for(kind: str) -> Provider | None:

@@ -130,6 +130,21 @@ class Provider(ABC):
     event_paths: tuple[str, ...] = ()
     #: Whether ``place_call`` rings a client from the CRM (click-to-call).
     can_call: bool = False
+    #: A template shown beside the channel's settings instead of the webhook URL (the site
+    #: chat's embed code); it gets ``channel`` and ``request``.
+    settings_template: str = ""
+
+    def option_fields(self) -> dict:
+        """Settings that are not secret (kept in ``channel.options``), as form fields by name."""
+        return {}
+
+    def options_initial(self, options: dict) -> dict:
+        """The option fields' initial values from ``channel.options``."""
+        return dict(options)
+
+    def clean_options(self, values: dict) -> dict:
+        """The option fields' cleaned values as ``channel.options`` keeps them (JSON)."""
+        return dict(values)
 
     def handshake(self, channel, request: HttpRequest) -> HttpResponse | None:
         """Answer a GET the provider sends to check the URL (WhatsApp's hub.challenge)."""
