@@ -186,6 +186,14 @@ if os.environ.get("MEDIA_STORAGE", "local") == "s3":
 VORONKA_PUBLIC_URL = os.environ.get("VORONKA_PUBLIC_URL", "").rstrip("/")
 # How long a link to a call recording works, in seconds.
 VORONKA_RECORDING_LINK_MAX_AGE = int(os.environ.get("VORONKA_RECORDING_LINK_MAX_AGE", "7200"))
+# The website chat widget: how long a visitor's long poll is held (seconds), and how many polls
+# one server process holds at once (the rest answer at once and ask again in a few seconds), so
+# that waiting visitors never take every thread of `voronka serve` (WEB_THREADS, default 16).
+VORONKA_SITECHAT_POLL_SECONDS = float(os.environ.get("VORONKA_SITECHAT_POLL_SECONDS", "20"))
+VORONKA_SITECHAT_HELD_POLLS = int(os.environ.get("VORONKA_SITECHAT_HELD_POLLS", "8"))
+# Proxies of our own in front of the app (nginx: 1): the widget's per-address rate limits then
+# take the visitor's address from X-Forwarded-For, counted from the right.
+VORONKA_PROXY_HOPS = int(os.environ.get("VORONKA_PROXY_HOPS", "0"))
 
 # Sessions and cookies.
 SESSION_COOKIE_HTTPONLY = True

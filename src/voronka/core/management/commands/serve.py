@@ -18,8 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        # Threads per worker (gunicorn's gthread): the site chat's long polls each hold one for
+        # up to 20 s, at most VORONKA_SITECHAT_HELD_POLLS (8) of them, so half stay for pages.
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "16")))
 
-    def handle(self, *args, host, port, workers, **options):
+    def handle(self, *args, host, port, workers, threads, **options):
         bindir = os.path.dirname(sys.executable)
         # The worker reports only problems here; `voronka worker` alone shows every task it runs.
         worker = subprocess.Popen([os.path.join(bindir, "voronka"), "worker", "--verbosity", "0"])
@@ -32,7 +35,7 @@ class Command(BaseCommand):
                 "--workers",
                 str(workers),
                 "--threads",
-                "4",
+                str(threads),
                 "--access-logfile",
                 "-",
                 "--log-level",
