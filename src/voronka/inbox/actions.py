@@ -317,6 +317,9 @@ def do_send_reply(actor, conversation: Conversation, *, text: str = "", attachme
             )
             att.file.save(name, ContentFile(content), save=False)
             att.save()
+        record_sent = getattr(provider, "record_sent", None)  # email keeps the sent headers
+        if record_sent is not None:
+            record_sent(channel, comm)
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=now, unread_count=0, updated_at=now
         )

@@ -94,4 +94,15 @@ urlpatterns = [
         name="communication_attach_recording",
     ),
     path("calls/place/", telephony_views.place_call, name="place_call"),
+    path("deals/<int:deal_id>/email/", mail_views.deal_email, name="deal_email"),
+    path(
+        "settings/channels/<int:channel_id>/mailbox/owner/",
+        mail_views.mailbox_owner,
+        name="settings_mailbox_owner",
+    ),
+    path(
+        "settings/channels/<int:channel_id>/mailbox/fetch/",
+        mail_views.mailbox_fetch,
+        name="settings_mailbox_fetch",
+    ),
 ]
