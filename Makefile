@@ -45,12 +45,14 @@ run: migrate
 	$(VORONKA) demo --if-empty
 	$(VORONKA) serve --port $(PORT)
 
-# Browser tests drive Debian's chromium; PostgreSQL's server binaries start the throwaway cluster.
+# Browser tests drive Debian's chromium; PostgreSQL's server binaries start the throwaway cluster;
+# the email tests start a throwaway Dovecot (IMAP).
 system-deps:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -x /usr/lib/postgresql/15/bin/initdb || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	test -x /usr/sbin/dovecot || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 lint: venv
