@@ -47,3 +47,8 @@ SCHEDULE += [(activities_jobs.send_meeting_reminders, {"minute": "*"})]
 from voronka.analytics import jobs as analytics_jobs  # noqa: E402
 
 SCHEDULE += [(analytics_jobs.refresh_rollups, {"minute": "*"})]
+
+# Email (voronka.inbox.mail): the due mailboxes are read every minute, each by a task of its own.
+from voronka.inbox.mail import jobs as mail_jobs  # noqa: E402
+
+SCHEDULE += [(mail_jobs.fetch_mailboxes, {"minute": "*"})]
