@@ -45,6 +45,9 @@ def run(data: Dataset, requests: int, log: Callable[[str], None] = print) -> dic
     def board(i: int) -> str:
         return f"/board/?pipeline={inbound}"
 
+    def board_by_next_step(i: int) -> str:
+        return f"/board/?pipeline={inbound}&sort=next_step"
+
     max_id = Deal.objects.filter(workspace_id=data.workspace_id).aggregate(m=Max("id"))["m"]
     head_ids = [rng.randint(1, max_id) for _ in range(requests + WARMUP)]
     own_ids = list(
@@ -63,6 +66,8 @@ def run(data: Dataset, requests: int, log: Callable[[str], None] = print) -> dic
         ("list", "manager", manager_client, list_as_manager, None),
         ("board", "head", head_client, board, None),
         ("board", "manager", manager_client, board, None),
+        ("board", "head, by next step", head_client, board_by_next_step, None),
+        ("board", "manager, by next step", manager_client, board_by_next_step, None),
         (
             "api_deal",
             "head",

@@ -546,6 +546,7 @@ def _rows(rng, n_deals: int, now_ts: float, ws_id: int, pg: bool, ctx, per_stay:
                     reason, entered if end < 0 else None,
                     f"СЧ-{deal_id}" if reached_invoice else "",
                     amount if reached_invoice else None,
+                    None,  # next_step_due: its open task's due time, set below
                 )
             )  # fmt: skip
             if end < 0:
@@ -567,6 +568,8 @@ def _rows(rng, n_deals: int, now_ts: float, ws_id: int, pg: bool, ctx, per_stay:
                         owner_id, deal_id, contact_id, owner_id, None, "",
                     )
                 )  # fmt: skip
+                # The deal's one open task is its next step (``sync_next_step_due``'s rule).
+                deals[-1] = deals[-1][:-1] + (ts(due, pg),)
             if rng.random() < 0.03:
                 made = now_ts - rng.uniform(0, 20 * DAY)
                 until = made + rng.uniform(3, 30) * DAY  # some have run out
@@ -584,6 +587,7 @@ DEAL_FIELDS = [
     "id", "workspace", "created_at", "updated_at", "title", "pipeline", "stage",
     "stage_entered_at", "company", "contact", "owner", "assistant", "amount", "currency",
     "source", "expected_close", "loss_reason", "closed_at", "invoice_no", "invoice_amount",
+    "next_step_due",
 ]  # fmt: skip
 CHANGE_FIELDS = [
     "id", "workspace", "created_at", "updated_at", "deal", "from_stage", "to_stage",

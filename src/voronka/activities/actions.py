@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from voronka.accounts.access import may_write
 from voronka.control.evaluate import after_commit
 from voronka.core.errors import Invalid, NotAllowed
+from voronka.sales.next_steps import sync_next_step_due
 
 from . import reminders
 from .models import Task, TaskType
@@ -62,6 +63,7 @@ def do_create_task(
     )
     task._history_user = actor
     task.save()
+    sync_next_step_due([task.deal_id])
     reminders.plan_reminders(task)
     after_commit(actor.workspace_id, tasks=[task.id], deals=[task.deal_id])
     return task
@@ -77,6 +79,7 @@ def do_update_task(actor, task: Task, **changes) -> Task:
         setattr(task, k, v)
     task._history_user = actor
     task.save()
+    sync_next_step_due([previous_deal, task.deal_id])
     reminders.plan_reminders(task)
     after_commit(actor.workspace_id, tasks=[task.id], deals=[previous_deal, task.deal_id])
     return task
@@ -96,6 +99,7 @@ def do_complete_task(actor, task: Task, *, result: str = "", at=None) -> Task:
     locked.result = (result or "").strip()
     locked._history_user = actor
     locked.save()
+    sync_next_step_due([locked.deal_id])
     reminders.plan_reminders(locked)
     after_commit(actor.workspace_id, tasks=[locked.id], deals=[locked.deal_id])
     return locked
@@ -107,6 +111,7 @@ def do_reopen_task(actor, task: Task) -> Task:
     task.done_at = None
     task._history_user = actor
     task.save()
+    sync_next_step_due([task.deal_id])
     reminders.plan_reminders(task)
     after_commit(actor.workspace_id, tasks=[task.id], deals=[task.deal_id])
     return task

@@ -1438,6 +1438,10 @@ def build_demo(
             StageChange.objects.bulk_create(changes, batch_size=1000)
             Task.objects.bulk_create(tasks, batch_size=1000)
             Communication.objects.bulk_create(comms, batch_size=1000)
+        # The deals' next steps as the board sorts them, from the tasks written in bulk.
+        from voronka.sales.next_steps import sync_next_step_due
+
+        sync_next_step_due(workspace_id=ws.id)
 
     # The analytics' rollups, computed from the history written in bulk above.
     from voronka.analytics.rollups import rebuild_workspace

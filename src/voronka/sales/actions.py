@@ -16,6 +16,7 @@ from voronka.core.errors import Invalid, NotAllowed
 
 from . import gates, rules
 from .models import Deal, Pipeline, Stage, StageChange, StageKind
+from .next_steps import sync_next_step_due
 
 DEAL_FIELDS = (
     "title",
@@ -218,6 +219,9 @@ def do_move_deal(
         changed_at=now,
         changed_by=actor,
     )
+    # The next step stays the earliest open task whatever the stage; kept here too so that a
+    # move (or a close) never leaves the board's sort behind.
+    sync_next_step_due([locked.id])
     after_commit(actor.workspace_id, deals=[locked.id])
     return locked
 

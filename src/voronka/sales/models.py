@@ -134,7 +134,11 @@ class Deal(WorkspaceModel):
         _("invoice amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    #: The due time of the deal's earliest open task (None: no next step), kept by
+    #: ``sales.next_steps.sync_next_step_due`` alone, so that the board sorts a column by its
+    #: next steps from an index. Derived, not a user's change: no history, not in ``save()``.
+    next_step_due = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at", "next_step_due"])
 
     class Meta:
         verbose_name = _("deal")
@@ -156,10 +160,35 @@ class Deal(WorkspaceModel):
             ),
             models.Index(fields=["workspace", "stage_entered_at"], name="deal_stage_date_all"),
             models.Index(fields=["workspace", "assistant"], name="deal_assistant"),
+            # The board's columns by next step (overdue, today, later, then none), for everyone
+            # and for the people a filter or a manager's own view names.
+            models.Index(
+                fields=["workspace", "stage", "next_step_due", "id"], name="deal_stage_next_step"
+            ),
+            models.Index(
+                fields=["workspace", "owner", "stage", "next_step_due", "id"],
+                name="deal_owner_stage_next_step",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        """Save every field but ``next_step_due``: a deal loaded before its tasks changed must
+        not write back a stale next step (only ``sync_next_step_due`` writes it)."""
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "next_step_due" and f.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
 
 class StageChange(WorkspaceModel):

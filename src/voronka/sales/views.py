@@ -4,7 +4,9 @@ The board stays fast on millions of deals: each column is one indexed query for 
 page (``(workspace, stage, stage_entered_at)``, or the owner index when filtered by people),
 the totals are aggregates grouped by stage (one for the open stages, one for the closed), and the
 next tasks of the visible cards come in one query. Won and lost columns show only recently
-closed deals.
+closed deals. Sorted by next step, an open column reads ``(workspace[, owner], stage,
+next_step_due, id)``: the deals with a next step by due time, then those without, paged by a
+cursor (see ``sales.next_steps``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import Http404, JsonResponse
@@ -82,7 +85,14 @@ CARD_FIELDS = (
     "contact__id",
     "contact__first_name",
     "contact__last_name",
+    "next_step_due",
 )
+#: The orders of a board's open columns (``?sort=``): newest in the stage first, or by next step.
+SORT_BY_STAGE_DATE = ""
+SORT_BY_NEXT_STEP = "next_step"
+BOARD_SORTS = (SORT_BY_STAGE_DATE, SORT_BY_NEXT_STEP)
+#: How long a stage's typical stay (the allowed gap to the next contact) is reused, seconds.
+TYPICAL_STAY_TTL = 3600
 #: The event the deal page's live parts reload on.
 DEAL_CHANGED = "dealChanged"
 
@@ -113,6 +123,8 @@ class BoardFilters:
     owner: User | None = None
     team: object = None
     owner_ids: frozenset[int] | None = None
+    #: The order of the open columns (one of ``BOARD_SORTS``), kept with the filters.
+    sort: str = SORT_BY_STAGE_DATE
 
     @property
     def query(self) -> str:
@@ -121,7 +133,13 @@ class BoardFilters:
             params["owner"] = self.owner.id
         if self.team:
             params["team"] = self.team.id
+        if self.sort:
+            params["sort"] = self.sort
         return urlencode(params)
+
+    @property
+    def by_next_step(self) -> bool:
+        return self.sort == SORT_BY_NEXT_STEP
 
     def apply(self, qs):
         if self.owner_ids is None:
@@ -144,6 +162,8 @@ def _board_filters(user, params) -> BoardFilters:
         members = team_member_ids(filters.team)
         ids = members if ids is None else ids & members
     filters.owner_ids = None if ids is None else frozenset(ids)
+    sort = params.get("sort") or SORT_BY_STAGE_DATE
+    filters.sort = sort if sort in BOARD_SORTS else SORT_BY_STAGE_DATE
     return filters
 
 
@@ -156,6 +176,8 @@ class Column:
     has_more: bool
     next_page: int = 2
     recent_only: bool = False
+    #: Where the next page starts when the column is in next-step order (else ``next_page``).
+    after: str = ""
 
 
 def _recent_cutoff():
@@ -171,6 +193,40 @@ def _column_deals(base, stage, since):
         .only(*CARD_FIELDS)
         .order_by("-stage_entered_at", "-id")
     )
+
+
+def _next_step_page(qs, after, limit: int) -> list:
+    """Up to ``limit`` deals of a column in next-step order after the cursor ``after``.
+
+    Two index ranges rather than one ``NULLS LAST`` order (which SQLite cannot read from an
+    index): the deals with a next step by ``(next_step_due, id)``, then those without by id.
+    """
+    planned = qs.filter(next_step_due__isnull=False).order_by("next_step_due", "id")
+    unplanned = qs.filter(next_step_due__isnull=True).order_by("id")
+    if after is not None and after[0] is None:
+        return list(unplanned.filter(id__gt=after[1])[:limit])
+    if after is not None:
+        due, last_id = after
+        planned = planned.filter(next_step_due__gte=due).exclude(next_step_due=due, id__lte=last_id)
+    rows = list(planned[:limit])
+    if len(rows) < limit:
+        rows += list(unplanned[: limit - len(rows)])
+    return rows
+
+
+def _column_page(base, stage, since, filters, *, page: int = 1, after=None) -> Column:
+    """One page of a column's cards (no count or total: the board adds them)."""
+    qs = _column_deals(base, stage, since)
+    if filters.by_next_step and stage.kind == StageKind.OPEN:
+        deals = _next_step_page(qs.order_by(), after, BOARD_PAGE + 1)
+        cards = deals[:BOARD_PAGE]
+        has_more = len(deals) > BOARD_PAGE
+        last = cards[-1] if cards else None
+        cursor = rules.next_step_cursor(last.next_step_due, last.id) if last else ""
+        return Column(stage, cards, 0, "", has_more, after=cursor if has_more else "")
+    offset = (page - 1) * BOARD_PAGE
+    deals = list(qs[offset : offset + BOARD_PAGE + 1])
+    return Column(stage, deals[:BOARD_PAGE], 0, "", len(deals) > BOARD_PAGE, next_page=page + 1)
 
 
 def _column_totals(base, stages, since) -> dict[int, tuple[int, object]]:
@@ -217,8 +273,76 @@ def _url_for_id(name: str):
     return pattern.format
 
 
-def _decorate_cards(user, deals, now) -> None:
-    tasks = _next_tasks(user, [d.id for d in deals])
+def _snoozes(deal_ids, now) -> dict[int, object]:
+    """The running snooze of each deal that has one (the latest ``until`` wins)."""
+    from voronka.control.models import Snooze
+
+    if not deal_ids:
+        return {}
+    running: dict[int, object] = {}
+    rows = (
+        Snooze.objects.filter(deal_id__in=deal_ids, ended_at__isnull=True, until__gt=now)
+        .only("id", "deal_id", "until", "reason")
+        .order_by("deal_id", "-until", "-id")
+    )
+    for s in rows:
+        running.setdefault(s.deal_id, s)
+    return running
+
+
+def _typical_stay(stage) -> float | None:
+    """The control app's typical stay in a stage, reused for an hour: its median over the
+    latest finished stays moves slowly, and reading them costs tens of milliseconds a stage."""
+    from voronka.control.evaluate import typical_stay_days
+
+    key = f"board:typical-stay:{stage.id}:{stage.created_at.timestamp()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (typical_stay_days(stage.id),)
+        cache.set(key, cached, TYPICAL_STAY_TTL)
+    return cached[0]
+
+
+class _GapRule:
+    """How far ahead a next contact may be, per stage: the head's setting or the typical stay,
+    as the control app decides it (``control.evaluate.Context.allowed_gap_days``)."""
+
+    def __init__(self, workspace_id: int):
+        self.workspace_id = workspace_id
+        self._fixed: tuple[int | None] | None = None  # read at the first card that needs it
+        self._typical: dict[int, float | None] = {}
+
+    @property
+    def fixed(self) -> int | None:
+        from voronka.control.models import RuleSettings
+
+        if self._fixed is None:
+            self._fixed = (RuleSettings.for_workspace(self.workspace_id).next_contact_gap_days,)
+        return self._fixed[0]
+
+    def days(self, stage) -> float | None:
+        if self.fixed is not None:
+            return float(self.fixed)
+        if stage.id not in self._typical:
+            self._typical[stage.id] = _typical_stay(stage)
+        return self._typical[stage.id]
+
+
+def _decorate_cards(user, deals, now, stages=None) -> None:
+    """Links, days in stage, the next task and the control states of each card.
+
+    ``stages`` maps stage ids to the stages the cards are at (loaded when not given).
+    """
+    ids = [d.id for d in deals]
+    tasks = _next_tasks(user, ids)
+    if stages is None:
+        wanted = {d.stage_id for d in deals}
+        stages = {
+            s.id: s for s in visible_stages(user, include_archived=True).filter(id__in=wanted)
+        }
+    open_deals = [d for d in deals if d.stage_id in stages and not stages[d.stage_id].is_closed]
+    snoozes = _snoozes([d.id for d in open_deals], now)
+    gaps = _GapRule(user.workspace_id) if open_deals else None
     detail_url = _url_for_id("sales:deal_detail")
     move_url = _url_for_id("sales:deal_move")
     for d in deals:
@@ -226,7 +350,28 @@ def _decorate_cards(user, deals, now) -> None:
         d.move_url = move_url(d.id)
         d.days_in_stage = rules.days_in_stage(d.stage_entered_at, now)
         d.next_task = tasks.get(d.id)
-        d.next_state = str(rules.next_step_state(d.next_task.due_at if d.next_task else None, now))
+        due = d.next_task.due_at if d.next_task else None
+        d.next_state = str(rules.next_step_state(due, now))
+        d.state = None
+        d.snooze = None
+        stage = stages.get(d.stage_id)
+        if stage is None or stage.is_closed:
+            continue
+        d.snooze = snoozes.get(d.id)
+        until = d.snooze.until if d.snooze else None
+        # The allowed gap is read only where it can matter, as the control app does.
+        gap = gaps.days(stage) if due is not None and due > now and until is None else None
+        d.state = rules.card_state(
+            entered_at=d.stage_entered_at,
+            normal_days=stage.normal_days,
+            next_due=due,
+            allowed_gap_days=gap,
+            snoozed_until=until,
+            now=now,
+        )
+        d.normal_days = stage.normal_days
+        d.allowed_gap_days = gap
+        d.days_ahead = rules.days_in_stage(now, due) if due is not None else None
 
 
 def _board_pipeline(request, pipelines):
@@ -273,20 +418,13 @@ def board(request):
         cards = []
         currency = _currency(user)
         for stage in stages:
-            deals = list(_column_deals(base, stage, since)[: BOARD_PAGE + 1])
+            column = _column_page(base, stage, since, filters)
             count, total = totals.get(stage.id, (0, 0))
-            columns.append(
-                Column(
-                    stage,
-                    deals[:BOARD_PAGE],
-                    count,
-                    format_money(total, currency),
-                    len(deals) > BOARD_PAGE,
-                    recent_only=stage.is_closed,
-                )
-            )
-            cards += deals[:BOARD_PAGE]
-        _decorate_cards(user, cards, now)
+            column.count, column.total = count, format_money(total, currency)
+            column.recent_only = stage.is_closed
+            columns.append(column)
+            cards += column.cards
+        _decorate_cards(user, cards, now, {s.id: s for s in stages})
     owners = list(assignable_users(user))
     return render(
         request,
@@ -296,6 +434,10 @@ def board(request):
             "pipeline": pipeline,
             "columns": columns,
             "filters": filters,
+            "sorts": [
+                (SORT_BY_STAGE_DATE, _("Newest in the stage first")),
+                (SORT_BY_NEXT_STEP, _("By next step: overdue, today, later, none")),
+            ],
             "owners": owners if len(owners) > 1 else [],
             "teams": list(visible_teams(user)),
             "writable": may_write(user),
@@ -313,12 +455,10 @@ def board_column(request, stage_id: int):
     stage = access_stage(user, stage_id)
     filters = _board_filters(user, request.GET)
     page = max(1, _int(request.GET.get("page")) or 1)
-    offset = (page - 1) * BOARD_PAGE
+    after = rules.parse_next_step_cursor(request.GET.get("after"))
     base = filters.apply(visible_deals(user))
-    deals = list(_column_deals(base, stage, _recent_cutoff())[offset : offset + BOARD_PAGE + 1])
-    cards = deals[:BOARD_PAGE]
-    _decorate_cards(user, cards, timezone.localtime())
-    column = Column(stage, cards, 0, "", len(deals) > BOARD_PAGE, next_page=page + 1)
+    column = _column_page(base, stage, _recent_cutoff(), filters, page=page, after=after)
+    _decorate_cards(user, column.cards, timezone.localtime(), {stage.id: stage})
     return render(
         request,
         "sales/_board_more.html",
@@ -478,7 +618,7 @@ def _move_json(request, deal, moved, error, ask=None, next_ask=None):
         .filter(pk=moved.pk)
         .first()
     )
-    _decorate_cards(user, [moved], timezone.localtime())
+    _decorate_cards(user, [moved], timezone.localtime(), {moved.stage_id: moved.stage})
     card = render_to_string(
         "sales/_deal_card.html",
         {"deal": moved, "closed": moved.stage.is_closed, "writable": True},
