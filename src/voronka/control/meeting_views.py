@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from voronka.accounts.models import Role, Team
 from voronka.core.forms import StyledForm
@@ -37,7 +38,10 @@ class MeetingForm(StyledForm, forms.Form):
     period = forms.ChoiceField(
         label=_("Plan for the"),
         required=False,
-        choices=[("month", _("month")), ("week", _("week"))],
+        choices=[
+            ("month", pgettext_lazy("plan for the", "month")),
+            ("week", pgettext_lazy("plan for the", "week")),
+        ],
     )
 
     def __init__(self, *args, teams, **kwargs):
