@@ -305,3 +305,15 @@ def test_the_settings_page_never_shows_the_passwords(org, client, mailbox):
     page = client.get(reverse("inbox:settings_channel_edit", args=[mailbox.id])).content.decode()
     assert IMAP_PASSWORD not in page and SMTP_PASSWORD not in page
     assert EmailHeaders.objects.count() == 0
+
+
+def test_the_worker_reads_each_due_mailbox_once(org, mailbox, imap_server, account, settings):
+    from voronka.inbox.mail.jobs import fetch_mailboxes, fetch_one
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    imap_server.deliver(account, mail(to=account).as_bytes())
+
+    assert fetch_mailboxes.call() == 1  # claimed, and read by its own task
+    assert Communication.objects.filter(conversation__channel=mailbox).count() == 1
+    assert fetch_mailboxes.call() == 0  # not due again before its minute is over
+    assert fetch_one.call(mailbox.id) == 0
