@@ -97,8 +97,10 @@ NUMBER_LIMITS = {
     "next_contact_gap_days": (1, 365),
     "reminder_lead_minutes": (0, 7 * 24 * 60),
 }
-TIME_FIELDS = ("work_start", "work_end", "digest_time")
-RULE_FIELDS = (*NUMBER_LIMITS, *TIME_FIELDS, "work_days")
+TIME_FIELDS = ("work_start", "work_end", "digest_time", "daily_report_time")
+#: Who may be sent the daily report by email, in the order the settings list them.
+DAILY_REPORT_ROLES = ("manager", "senior", "head", "owner")
+RULE_FIELDS = (*NUMBER_LIMITS, *TIME_FIELDS, "work_days", "daily_report_on", "daily_report_to")
 #: The rules meeting reminders follow: a change plans the coming meetings' reminders anew.
 REMINDER_FIELDS = frozenset({"reminder_lead_minutes", "work_start", "work_end", "work_days"})
 
@@ -149,6 +151,16 @@ def do_update_rule_settings(actor, **changes) -> RuleSettings:
             if not isinstance(value, time):
                 errors[name] = _("Give a time of day.")
                 continue
+        elif name == "daily_report_on":
+            if not isinstance(value, bool):
+                errors[name] = _("Say yes or no.")
+                continue
+        elif name == "daily_report_to":
+            named = [p.strip() for p in value.split(",")] if isinstance(value, str) else value
+            if not isinstance(named, list | tuple) or set(named) - {"", *DAILY_REPORT_ROLES}:
+                errors[name] = _("Choose among managers, seniors, the head and the owner.")
+                continue
+            value = ",".join(r for r in DAILY_REPORT_ROLES if r in named)
         elif name == "work_days":
             try:
                 days = parse_work_days(value)

@@ -21,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import pgettext_lazy
 
 from voronka.accounts.access import owner_scope
 from voronka.accounts.models import Role, User
@@ -49,6 +51,17 @@ FACT_KPIS = {
     "invoices": "invoices_issued",
     "payments": "payments_count",
     "revenue": "payments_amount",
+}
+LABELS = {
+    "calls": pgettext_lazy("daily report", "Calls"),
+    "meetings": pgettext_lazy("daily report", "Meetings"),
+    "proposals": pgettext_lazy("daily report", "Proposals"),
+    "invoices": pgettext_lazy("daily report", "Invoices"),
+    "payments": pgettext_lazy("daily report", "Payments"),
+    "revenue": pgettext_lazy("daily report", "Paid, amount"),
+    "moved_forward": pgettext_lazy("daily report", "Moved forward"),
+    "won": pgettext_lazy("daily report", "Won"),
+    "lost": pgettext_lazy("daily report", "Lost"),
 }
 #: What happened to the deals, beside the activities.
 OUTCOME_KPIS = ("moved_forward", "won", "lost", "new_deals")
@@ -83,7 +96,7 @@ def definitions() -> dict[str, str]:
 def previous_working_day(today: date, days_of_week: frozenset[int]) -> date:
     """The last working day before ``today`` (yesterday on an ordinary weekday)."""
     day = today - timedelta(days=1)
-    for _ in range(7):
+    for _step in range(7):
         if day.weekday() in days_of_week:
             return day
         day -= timedelta(days=1)
@@ -119,6 +132,14 @@ class Cell:
             self.plan = (self.plan or Decimal(0)) + other.plan
 
 
+class Figure(NamedTuple):
+    code: str
+    label: str
+    day: Cell
+    week: Cell
+    whole: Decimal | None
+
+
 @dataclass
 class Row:
     """One manager's report (``person`` None: a total)."""
@@ -146,9 +167,9 @@ class Row:
         return self.plan_source is not None or any(c.plan is not None for c in self.day.values())
 
     @property
-    def cells(self) -> list[tuple[str, Cell, Cell, Decimal | None]]:
-        """(metric, the day, the week so far, the whole week's plan) in the report's order."""
-        return [(m, self.day[m], self.week[m], self.week_plan[m]) for m in METRICS]
+    def cells(self) -> list[Figure]:
+        """Each activity's day, week so far and whole week's plan, in the report's order."""
+        return [Figure(m, LABELS[m], self.day[m], self.week[m], self.week_plan[m]) for m in METRICS]
 
     @property
     def is_quiet(self) -> bool:

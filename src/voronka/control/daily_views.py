@@ -14,13 +14,13 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from voronka.accounts.access import access_user
 from voronka.planning.actions import may_plan
 from voronka.planning.plans import weekdays
 
 from .daily import (
+    LABELS,
     METRICS,
     daily_report,
     definitions,
@@ -28,19 +28,6 @@ from .daily import (
     report_scope,
 )
 
-LABELS = {
-    "calls": _("Calls"),
-    "meetings": _("Meetings"),
-    "proposals": _("Proposals"),
-    "invoices": _("Invoices"),
-    "payments": _("Payments"),
-    "revenue": _("Paid, amount"),
-}
-OUTCOME_LABELS = {
-    "moved_forward": _("Moved forward"),
-    "won": _("Won"),
-    "lost": _("Lost"),
-}
 #: How far back the report goes: the rollups keep everything, but a date typed by hand that
 #: is decades off is a typo.
 OLDEST = date(2000, 1, 1)
@@ -89,7 +76,7 @@ def daily(request):
                 {"code": m, "label": LABELS[m], "definition": explained[m]} for m in METRICS
             ],
             "outcome_columns": [
-                {"label": OUTCOME_LABELS[code], "definition": explained[code]}
+                {"label": LABELS[code], "definition": explained[code]}
                 for code in ("moved_forward", "won", "lost")
             ],
             "manager": manager,

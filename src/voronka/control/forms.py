@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from voronka.accounts.models import Team, User
 from voronka.core.forms import StyledForm
 
-from .actions import MAX_SNOOZE_DAYS, NUMBER_LIMITS, REASON_MAX, parse_work_days
+from .actions import (
+    DAILY_REPORT_ROLES,
+    MAX_SNOOZE_DAYS,
+    NUMBER_LIMITS,
+    REASON_MAX,
+    parse_work_days,
+)
 from .kinds import KINDS, LABELS
 from .models import RuleSettings
 
@@ -159,6 +165,30 @@ class RuleSettingsForm(StyledForm, forms.Form):
         widget=forms.TimeInput(attrs=TIME_WIDGET, format="%H:%M"),
         help_text=_("Each manager gets their own violations and tasks; the head gets everyone's."),
     )
+    daily_report_on = forms.BooleanField(
+        label=_("Send the daily report by email"),
+        required=False,
+        help_text=_(
+            "The working day before: activity against plan, deals moved, won and lost, payments."
+        ),
+    )
+    daily_report_time = forms.TimeField(
+        label=_("Send the daily report at"),
+        required=False,
+        widget=forms.TimeInput(attrs=TIME_WIDGET, format="%H:%M"),
+        help_text=_("In each recipient's own time zone, on working days."),
+    )
+    daily_report_to = forms.TypedMultipleChoiceField(
+        label=_("The daily report goes to"),
+        required=False,
+        choices=[
+            ("manager", _("managers: their own")),
+            ("senior", _("seniors: their team's")),
+            ("head", _("the head: everyone's")),
+            ("owner", _("the owner: everyone's")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, rules: RuleSettings, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,10 +197,19 @@ class RuleSettingsForm(StyledForm, forms.Form):
             self.stored["work_days"] = parse_work_days(rules.work_days)
         except ValueError:
             self.stored["work_days"] = []
+        self.stored["daily_report_to"] = [
+            r for r in DAILY_REPORT_ROLES if r in (rules.daily_report_to or "").split(",")
+        ]
         for name, value in self.stored.items():
             self.initial.setdefault(name, value)
         # Checkboxes, not a text input.
         self.fields["work_days"].widget.attrs["class"] = "form-check-input"
+        self.fields["daily_report_to"].widget.attrs["class"] = "form-check-input"
+        self.fields["daily_report_on"].widget.attrs["class"] = "form-check-input"
+
+    def clean_daily_report_time(self):
+        """An emptied time keeps the one set before."""
+        return self.cleaned_data.get("daily_report_time") or self.stored["daily_report_time"]
 
     def clean(self):
         data = super().clean()
@@ -183,4 +222,5 @@ class RuleSettingsForm(StyledForm, forms.Form):
         """The fields whose value differs from what is stored."""
         data = dict(self.cleaned_data)
         data["work_days"] = sorted(set(data["work_days"]))
+        data["daily_report_to"] = [r for r in DAILY_REPORT_ROLES if r in data["daily_report_to"]]
         return {k: v for k, v in data.items() if self.stored.get(k) != v}

@@ -1,4 +1,5 @@
-"""The rules' scheduled work: evaluation every few minutes, the nightly full run, the digests.
+"""The rules' scheduled work: evaluation every few minutes, the nightly full run, the digests
+and the daily reports.
 
 The schedule itself is in ``voronka.core.jobs.SCHEDULE``.
 """
@@ -11,6 +12,7 @@ from django_tasks import task
 
 from voronka.core.models import Workspace
 
+from .daily_mail import send_due_daily_reports
 from .digest import send_due_digests
 from .evaluate import evaluate_workspace, take_snapshot
 
@@ -55,3 +57,11 @@ def send_digests() -> None:
     sent = send_due_digests()
     if sent:
         log.debug("sent %s digest emails", sent)
+
+
+@task()
+def send_daily_reports() -> None:
+    """Send the daily reports of the people whose report time has come today."""
+    sent = send_due_daily_reports()
+    if sent:
+        log.debug("sent %s daily reports", sent)

@@ -190,9 +190,7 @@ class DailyReportSent(WorkspaceModel):
         verbose_name_plural = _("daily reports sent")
         ordering = ["-sent_on", "recipient_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["recipient", "sent_on"], name="daily_report_once_a_day"
-            )
+            models.UniqueConstraint(fields=["recipient", "sent_on"], name="daily_report_once_a_day")
         ]
 
     def __str__(self) -> str:

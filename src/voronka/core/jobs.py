@@ -36,6 +36,8 @@ SCHEDULE += [
     (control_jobs.evaluate_rules, {"minute": "*/15"}),
     (control_jobs.evaluate_rules_nightly, {"hour": 2, "minute": 40}),
     (control_jobs.send_digests, {"minute": "*/5"}),
+    # The daily reports: each person's at the workspace's report time in their own time zone.
+    (control_jobs.send_daily_reports, {"minute": "*/5"}),
 ]
 
 # Meeting reminders (voronka.activities): due ones go out every minute.
