@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from voronka.accounts.access import owner_scope
+from voronka.accounts.access import access_user, owner_scope
 from voronka.accounts.models import Role, User
 from voronka.analytics import rules as analytics_rules
 from voronka.analytics.kpis import KPIS
@@ -436,3 +438,37 @@ def _team_blocks(rows: list[Row]) -> list[TeamBlock]:
         TeamBlock(names[k], by_team[k], _add_rows(_blank_row(None, names[k]), by_team[k]))
         for k in order
     ]
+
+
+# -- A person asking ------------------------------------------------------------------------------
+
+#: How far back the report goes: the rollups keep everything, but a date typed by hand that
+#: is decades off is a typo.
+OLDEST = date(2000, 1, 1)
+
+
+def parse_day(value: str | None, default: date, today: date) -> date:
+    """The asked day (ISO), never after today; the default for anything unreadable."""
+    try:
+        day = date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+    return min(max(day, OLDEST), today)
+
+
+def report_for(user, day_param: str | None, manager_param: str | None):
+    """(report, the person's today, the manager it is narrowed to) of the asked day, by
+    default the last working day before today in the person's time zone.
+
+    404 for a person the report is not for, or a manager outside their scope."""
+    scope = report_scope(user)
+    workspace = user.workspace
+    today = timezone.now().astimezone(ZoneInfo(user.timezone)).date()
+    day = parse_day(day_param, previous_working_day(today, weekdays(workspace)), today)
+    manager = None
+    if manager_param:
+        manager = access_user(user, manager_param)
+        if scope is not None and manager.id not in scope:
+            raise Http404
+        scope = frozenset({manager.id})
+    return daily_report(workspace, day, scope, today=today), today, manager

@@ -73,6 +73,8 @@ COVERED = {
     ("patch", "/api/v1/settings/task-goals/{goal_id}"),
     # Walked with every role in voronka/control/tests/test_api.py.
     ("get", "/api/v1/violations"),
+    # Walked with every role in voronka/control/tests/test_daily_views.py.
+    ("get", "/api/v1/control/daily-report"),
     # Walked with every role in voronka/control/tests/test_meeting_api.py.
     ("get", "/api/v1/control/meeting"),
     # Walked with every role in voronka/inbox/tests/test_conversations_api.py.
