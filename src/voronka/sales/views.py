@@ -435,8 +435,8 @@ def board(request):
             "columns": columns,
             "filters": filters,
             "sorts": [
-                (SORT_BY_STAGE_DATE, _("Newest in the stage first")),
-                (SORT_BY_NEXT_STEP, _("By next step: overdue, today, later, none")),
+                (SORT_BY_STAGE_DATE, _("By date in the stage")),
+                (SORT_BY_NEXT_STEP, _("By next step")),
             ],
             "owners": owners if len(owners) > 1 else [],
             "teams": list(visible_teams(user)),
