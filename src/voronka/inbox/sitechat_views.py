@@ -37,6 +37,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResp
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.csrf import csrf_exempt
 
 from voronka.core.errors import DomainError
@@ -252,7 +253,7 @@ def _strings(options: dict) -> dict:
         "contact_hint": _("We will call or write back if you leave the page."),
         "name": _("Your name"),
         "phone": _("Phone"),
-        "email": _("Email"),
+        "email": pgettext("site chat field", "Email"),
         "message": _("Your question"),
         "save": _("Save"),
         "contact_saved": _("Thank you! We will get in touch."),
