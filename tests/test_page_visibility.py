@@ -273,3 +273,32 @@ def test_the_funnel_analytics_show_only_the_figures_of_the_roles_scope(role, wor
     # A manager of another workspace named in the filter shows nobody, never everyone.
     other = client.get(f"/analytics/funnel/?manager={foreign.org.manager1.id}")
     assert sum(r.entered for r in other.context["report"].rows) == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_planning_meeting_links_exactly_the_deals_of_the_roles_scope(role, worlds, client):
+    from voronka.activities.actions import do_flag_for_review
+    from voronka.control.evaluate import evaluate_workspace
+    from voronka.sales.actions import do_move_deal
+
+    world, foreign = worlds
+    for w in (world, foreign):
+        invoice = w.org.stage("Счёт выставлен")
+        for deal in w.deals:
+            do_move_deal(w.org.head, deal, invoice)
+        for comm in w.communications:
+            if comm.kind == "call":
+                do_flag_for_review(w.org.head, comm, note="Послушать")
+        evaluate_workspace(w.org.workspace.id)
+    user = getattr(world.org, role)
+    client.force_login(user)
+    response = client.get("/control/meeting/")
+    if role not in ("owner", "head", "senior1", "senior2"):
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    linked = {int(i) for i in LINKS["deals"].findall(response.content.decode())}
+    # Every deal sits at «invoice issued»: the meeting lists each deal the role controls.
+    assert linked == expected_visible(user, world)["deals"]
+    foreign_team = foreign.org.team1.id
+    assert client.get(f"/control/meeting/?team={foreign_team}").context["report"].hot.deals == []
