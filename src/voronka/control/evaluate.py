@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -28,16 +30,19 @@ from django.utils import timezone
 from voronka.accounts.models import User
 from voronka.activities.models import Task
 from voronka.core.models import Workspace
-from voronka.inbox.models import CommKind, Communication
+from voronka.inbox.models import CommKind, Communication, Direction
 from voronka.sales.models import Deal, Stage, StageChange, StageKind
 
 from .models import DailySnapshot, RuleSettings, Snooze, Violation
 from .rules import (
     DealFacts,
+    MessageFacts,
+    OwedComment,
     ViolationKind,
     comment_counts,
     comment_is_due,
     deal_violations,
+    owed_conversation_comments,
     typical_days,
 )
 
@@ -46,6 +51,7 @@ log = logging.getLogger("voronka.control")
 #: The kinds a deal carries (subject "deal:<id>").
 DEAL_KINDS = (ViolationKind.NO_NEXT_STEP, ViolationKind.STALLED, ViolationKind.NEXT_CONTACT_GAP)
 #: The communications that need a comment, and the setting holding each one's grace period.
+#: Calls and meetings are judged one by one; messages by conversation (``_message_findings``).
 COMMENTED = {
     CommKind.CALL: "call_comment_grace_minutes",
     CommKind.MEETING: "meeting_comment_grace_minutes",
@@ -55,6 +61,8 @@ COMMENTED = {
 #: already flagged stay flagged (they are checked again by id) until the comment is written.
 FULL_COMMENT_WINDOW = timedelta(days=30)
 QUICK_COMMENT_WINDOW = timedelta(days=2)
+#: How far before a message its conversation is read, to find where its exchange began.
+MESSAGE_CONTEXT = timedelta(days=2)
 #: The typical stay in a stage is the median of this many of its latest finished stays.
 TYPICAL_SAMPLE = 1000
 #: Rows written per statement (and per transaction: SQLite's writers wait for each other).
@@ -276,8 +284,23 @@ def _task_findings(ctx: Context, task_ids: list[int] | None, owner_ids) -> Itera
             )
 
 
-def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
-    """Calls, meetings and conversations whose grace period passed without a real comment.
+class _Message(NamedTuple):
+    """A message as the conversation rule reads it."""
+
+    id: int
+    conversation_id: int | None
+    author_id: int | None
+    deal_id: int | None
+    ours: bool
+    at: datetime
+    commented: bool
+
+
+def _comment_findings(ctx: Context, querysets, messages: dict[int, _Message]) -> Iterator[Found]:
+    """Calls and meetings whose grace period passed without a real comment.
+
+    Messages are not judged one by one: each is put in ``messages`` for
+    ``_message_findings``, which judges their conversations.
 
     Only the first characters of each comment travel: enough to tell whether it counts, which
     is checked first since most comments do. A comment whose beginning is nothing but blanks
@@ -286,6 +309,7 @@ def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
     minimum = ctx.settings.min_comment_length
     prefix = max(64, 3 * minimum)
     unsure: dict[int, Found] = {}
+    unsure_messages: dict[int, _Message] = {}
     for qs in querysets:
         rows = (
             # No "author is not null" here: SQLite would read it as a range on the author index
@@ -302,10 +326,29 @@ def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
                 "duration_seconds",
                 "head",
                 "length",
+                "direction",
+                "conversation_id",
             )
         )
-        for cid, author_id, deal_id, kind, at, seconds, head, length in _raw_rows(rows):
-            if comment_counts(head, minimum) or author_id is None:
+        for cid, author_id, deal_id, kind, at, seconds, head, length, direction, conv in _raw_rows(
+            rows
+        ):
+            counts = comment_counts(head, minimum)
+            if kind == CommKind.MESSAGE:
+                message = _Message(
+                    cid,
+                    conv,
+                    author_id,
+                    deal_id,
+                    direction != Direction.INCOMING,
+                    _moment(at),
+                    counts,
+                )
+                messages[cid] = message
+                if not counts and (length or 0) > len(head or ""):
+                    unsure_messages[cid] = message
+                continue
+            if counts or author_id is None:
                 continue
             ended = _moment(at) + timedelta(seconds=seconds or 0)
             if not comment_is_due(ended, ctx.grace[kind], ctx.now):
@@ -326,6 +369,81 @@ def _comment_findings(ctx: Context, querysets) -> Iterator[Found]:
         for cid, comment in Communication.objects.filter(id__in=chunk).values_list("id", "comment"):
             if not comment_counts(comment, minimum):
                 yield unsure[cid]
+    for chunk in _chunks(unsure_messages):
+        for cid, comment in Communication.objects.filter(id__in=chunk).values_list("id", "comment"):
+            if comment_counts(comment, minimum):
+                messages[cid] = messages[cid]._replace(commented=True)
+
+
+def _conversation_context(
+    ctx: Context, messages: dict[int, _Message], *, before: datetime | None = None
+) -> None:
+    """Add to ``messages`` the rest of the conversations they belong to, around them.
+
+    An exchange is judged whole, so a message needs its neighbours: from ``MESSAGE_CONTEXT``
+    before the earliest of them up to now. ``before`` limits the conversations looked up to
+    those with a message older than it (the rest are known whole already).
+    """
+    seeds: dict[int, datetime] = {}
+    for m in messages.values():
+        if m.conversation_id is None or (before is not None and m.at >= before):
+            continue
+        if m.conversation_id not in seeds or m.at < seeds[m.conversation_id]:
+            seeds[m.conversation_id] = m.at
+    if not seeds:
+        return
+    comms = Communication.objects.filter(workspace_id=ctx.workspace_id)
+    querysets = [
+        comms.filter(
+            conversation_id__in=chunk,
+            occurred_at__gte=min(seeds[c] for c in chunk) - MESSAGE_CONTEXT,
+        )
+        for chunk in _chunks(sorted(seeds))
+    ]
+    for _found in _comment_findings(
+        ctx, [qs.filter(kind=CommKind.MESSAGE) for qs in querysets], messages
+    ):
+        pass  # only messages come back from these querysets
+
+
+def _owed(ctx: Context, messages: dict[int, _Message]) -> list[OwedComment]:
+    """The comments owed for the conversations of ``messages`` (``rules.owed_conversation_
+    comments``); a message logged by hand, outside any conversation, is an exchange of its own."""
+    grace = ctx.grace[CommKind.MESSAGE]
+    groups: dict[object, list[MessageFacts]] = defaultdict(list)
+    for m in messages.values():
+        key = m.conversation_id if m.conversation_id is not None else ("alone", m.id)
+        groups[key].append(MessageFacts(m.id, m.at, m.ours, m.author_id, m.commented))
+    return [owed for group in groups.values() for owed in owed_conversation_comments(group, grace)]
+
+
+def _message_findings(ctx: Context, messages: dict[int, _Message]) -> Iterator[Found]:
+    """Conversations in a messenger whose exchange ended a grace period ago without a comment,
+    flagged on the message of the manager who wrote last in it."""
+    grace = ctx.grace[CommKind.MESSAGE]
+    for owed in _owed(ctx, messages):
+        if owed.commented or not comment_is_due(owed.ended_at, grace, ctx.now):
+            continue
+        yield Found(
+            ViolationKind.MISSING_COMMENT,
+            f"communication:{owed.message_id}",
+            owed.author_id,
+            owed.due_at,
+            deal_id=messages[owed.message_id].deal_id,
+            communication_id=owed.message_id,
+        )
+
+
+def conversation_comments_owed(workspace_id: int, querysets, now: datetime) -> list[OwedComment]:
+    """The comments owed (due yet or not) for the conversations of the messages in
+    ``querysets``, commented or not (My day lists the person's open ones)."""
+    ctx = Context(workspace_id, now)
+    messages: dict[int, _Message] = {}
+    querysets = [qs.filter(kind=CommKind.MESSAGE) for qs in querysets]
+    for _found in _comment_findings(ctx, querysets, messages):
+        pass  # only messages come back from these querysets
+    _conversation_context(ctx, messages)
+    return _owed(ctx, messages)
 
 
 # -- Findings -> rows ----------------------------------------------------------------------------
@@ -454,17 +572,23 @@ def evaluate_workspace(
     timed("deals", lambda: _collect(found, _deal_findings(ctx, None)))
     timed("tasks", lambda: _collect(found, _task_findings(ctx, None, user_ids)))
     window = FULL_COMMENT_WINDOW if full else QUICK_COMMENT_WINDOW
-    shortest = min(ctx.grace.values())
     comms = Communication.objects.filter(workspace_id=workspace_id)
-    recent = comms.filter(
-        author_id__in=user_ids,
-        occurred_at__gte=ctx.now - window,
-        occurred_at__lte=ctx.now - shortest,
-    )
+    # Up to now, not only to a grace period ago: a message of the last minutes keeps its
+    # conversation's exchange open.
+    recent = comms.filter(author_id__in=user_ids, occurred_at__gte=ctx.now - window)
     flagged = comms.filter(
         id__in=open_rows.filter(kind=ViolationKind.MISSING_COMMENT).values("communication_id")
     )
-    timed("communications", lambda: _collect(found, _comment_findings(ctx, [recent, flagged])))
+    messages: dict[int, _Message] = {}
+
+    def comments():
+        _collect(found, _comment_findings(ctx, [recent, flagged], messages))
+        # Messages near the window's start (or flagged before it) need the rest of their
+        # conversation; those well inside it have it already.
+        _conversation_context(ctx, messages, before=ctx.now - window + MESSAGE_CONTEXT)
+        _collect(found, _message_findings(ctx, messages))
+
+    timed("communications", comments)
     timed("write", lambda: _apply(ctx, found, open_rows, outcome))
     outcome.seconds = time.monotonic() - started
     return outcome
@@ -498,7 +622,14 @@ def evaluate_objects(
         scopes.append(("task", (ViolationKind.OVERDUE_TASK,), task_ids))
     if comm_ids:
         comms = Communication.objects.filter(workspace_id=workspace_id)
-        _collect(found, _comment_findings(ctx, [comms.filter(id__in=c) for c in _chunks(comm_ids)]))
+        messages: dict[int, _Message] = {}
+        querysets = [comms.filter(id__in=c) for c in _chunks(comm_ids)]
+        _collect(found, _comment_findings(ctx, querysets, messages))
+        # A message is judged with its conversation, and a comment on one message may settle
+        # what another of the same exchange owed: the whole neighbourhood is in scope.
+        _conversation_context(ctx, messages)
+        _collect(found, _message_findings(ctx, messages))
+        comm_ids = sorted(set(comm_ids) | set(messages))
         scopes.append(("communication", (ViolationKind.MISSING_COMMENT,), comm_ids))
     for name, kinds, ids in scopes:
         for chunk in _chunks(ids):

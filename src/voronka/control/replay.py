@@ -9,6 +9,7 @@ keeps of the past:
 - the tasks open at a moment: made before it and not done by then;
 - the communications waiting for a comment: those of the month before whose grace period had
   passed, judged by their comment as it is now (when a comment was written is not kept);
+  messages by conversation, as the evaluation judges them;
 - the snoozes in force then.
 
 Two things are today's, not the day's: the typical stay per stage (the next-contact gap) and the
@@ -28,12 +29,20 @@ from django.utils import timezone
 
 from voronka.activities.models import Task
 from voronka.core.models import Workspace
-from voronka.inbox.models import Communication
+from voronka.inbox.models import CommKind, Communication, Direction
 from voronka.sales.models import Deal, StageChange, StageKind
 
-from .evaluate import BATCH, COMMENTED, FULL_COMMENT_WINDOW, Context
+from .evaluate import BATCH, FULL_COMMENT_WINDOW, Context
 from .models import DailySnapshot, Snooze
-from .rules import DealFacts, ViolationKind, comment_counts, comment_is_due, deal_violations
+from .rules import (
+    DealFacts,
+    MessageFacts,
+    ViolationKind,
+    comment_counts,
+    comment_is_due,
+    deal_violations,
+    owed_conversation_comments,
+)
 
 
 def backfill_snapshots(workspace: Workspace, *, days: int = 30, now: datetime | None = None):
@@ -77,17 +86,33 @@ def backfill_snapshots(workspace: Workspace, *, days: int = 30, now: datetime | 
     comms = list(
         Communication.objects.filter(
             workspace_id=workspace.id,
-            kind__in=list(COMMENTED),
+            kind__in=[CommKind.CALL, CommKind.MEETING],
             author_id__isnull=False,
             occurred_at__gte=earliest - FULL_COMMENT_WINDOW,
         ).values_list("author_id", "kind", "occurred_at", "duration_seconds", "comment")
     )
+    minimum = ctx.settings.min_comment_length
+    # Messages are judged by conversation, so every message counts (the client's too: they
+    # mark where an exchange goes on), with its author or not.
+    conversations: dict[object, list[tuple]] = defaultdict(list)
+    for cid, conv, author_id, direction, at, comment in (
+        Communication.objects.filter(
+            workspace_id=workspace.id,
+            kind=CommKind.MESSAGE,
+            occurred_at__gte=earliest - FULL_COMMENT_WINDOW,
+        )
+        .order_by("occurred_at", "id")
+        .values_list("id", "conversation_id", "author_id", "direction", "occurred_at", "comment")
+    ):
+        facts = MessageFacts(
+            cid, at, direction != Direction.INCOMING, author_id, comment_counts(comment, minimum)
+        )
+        conversations[conv if conv is not None else ("alone", cid)].append(facts)
     snoozes = defaultdict(list)
     for deal_id, made, until, ended in Snooze.objects.filter(workspace_id=workspace.id).values_list(
         "deal_id", "created_at", "until", "ended_at"
     ):
         snoozes[deal_id].append((made, min(until, ended) if ended else until))
-    minimum = ctx.settings.min_comment_length
 
     rows = []
     for day, end in ends.items():
@@ -117,6 +142,11 @@ def backfill_snapshots(workspace: Workspace, *, days: int = 30, now: datetime | 
         for owner_id, _deal, made, due, done in tasks:
             if made <= end and (done is None or done > end) and due < end:
                 counts[(owner_id, ViolationKind.OVERDUE_TASK)] += 1
+        for messages in conversations.values():
+            seen = [m for m in messages if end - FULL_COMMENT_WINDOW <= m.at <= end]
+            for owed in owed_conversation_comments(seen, ctx.grace[CommKind.MESSAGE]):
+                if not owed.commented and owed.due_at <= end:
+                    counts[(owed.author_id, ViolationKind.MISSING_COMMENT)] += 1
         for author_id, kind, at, seconds, comment in comms:
             if not end - FULL_COMMENT_WINDOW <= at <= end:
                 continue

@@ -235,6 +235,77 @@ def comment_counts(comment: str | None, min_length: int) -> bool:
     return len(" ".join((comment or "").split())) >= min_length
 
 
+@dataclass(frozen=True)
+class MessageFacts:
+    """One message of a conversation, as the comment rule needs it.
+
+    ``ours`` is true for what the company's side wrote (an outgoing message, or one a manager
+    logged by hand); ``commented`` whether its comment counts.
+    """
+
+    id: int
+    at: datetime
+    ours: bool
+    author_id: int | None
+    commented: bool
+
+
+@dataclass(frozen=True)
+class OwedComment:
+    """The comment a manager owes for one exchange of a conversation.
+
+    It is owed on ``message_id``, the manager's last message of the exchange; ``ended_at`` is
+    the exchange's last message (either side), and the comment is due a grace period later.
+    """
+
+    message_id: int
+    author_id: int
+    ended_at: datetime
+    due_at: datetime
+    commented: bool
+
+
+def conversation_exchanges(
+    messages: Iterable[MessageFacts], grace: timedelta
+) -> list[list[MessageFacts]]:
+    """A conversation's messages cut into exchanges: a pause of ``grace`` or more ends one."""
+    out: list[list[MessageFacts]] = []
+    for m in sorted(messages, key=lambda m: (m.at, m.id)):
+        if out and m.at - out[-1][-1].at < grace:
+            out[-1].append(m)
+        else:
+            out.append([m])
+    return out
+
+
+def owed_conversation_comments(
+    messages: Iterable[MessageFacts], grace: timedelta
+) -> list[OwedComment]:
+    """One comment per exchange the company's side took part in, owed by its last writer.
+
+    A conversation in a messenger is judged as a whole, not message by message: the client's
+    messages alone owe nothing (an unanswered client is the first-response rule's business),
+    and a comment on any message of the exchange covers it.
+    """
+    owed = []
+    for exchange in conversation_exchanges(messages, grace):
+        ours = [m for m in exchange if m.ours and m.author_id is not None]
+        if not ours:
+            continue
+        last = ours[-1]
+        ended = exchange[-1].at
+        owed.append(
+            OwedComment(
+                message_id=last.id,
+                author_id=last.author_id,
+                ended_at=ended,
+                due_at=ended + grace,
+                commented=any(m.commented for m in exchange),
+            )
+        )
+    return owed
+
+
 # -- Deals that stall ----------------------------------------------------------------------------
 
 
