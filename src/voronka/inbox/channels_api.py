@@ -10,16 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from django import forms
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictBool
 
 from voronka.api.schemas import READ_ERRORS, WRITE_ERRORS, Error, Input, Page, PathId, Window, page
 from voronka.api.schemas import text as bounded_text
-from voronka.core.errors import NotAllowed
+from voronka.core.errors import Invalid, NotAllowed
 
 from . import actions
 from .access import access_channel, access_dead_letter, visible_channels, visible_dead_letters
+from .channels import provider_for
 from .models import ChannelKind
 
 router = Router(tags=["channels"])
@@ -52,11 +54,21 @@ class ChannelPage(Page):
     items: list[ChannelOut]
 
 
+#: A channel's settings that are not secret, by name (those of its kind's settings form, e.g.
+#: Mango Office's ``busy_reasons`` and ``line_number``); validated as the settings page does.
+Options = dict[bounded_text(64), str | int | bool | list[int] | None]
+
+
 class ChannelIn(Input):
     kind: KindName
     name: bounded_text(120)
     credentials: Credentials = Field(
         {}, description="Write-only. A webhook secret left out is generated."
+    )
+    options: Options = Field(
+        {},
+        description="Settings that are not secret, as on the channel's settings page: "
+        "Mango Office's busy_reasons (a list of disconnect_reason codes) and line_number.",
     )
 
 
@@ -66,6 +78,7 @@ class ChannelPatch(Input):
     name: bounded_text(120) = None
     enabled: StrictBool = None
     credentials: Credentials = None
+    options: Options = Field(None, description="Only the settings sent change.")
 
 
 class DeadLetterOut(Schema):
@@ -90,6 +103,34 @@ class DeadLetterFilters(Window):
 class ReplayOut(Schema):
     stored: int
     duplicates: int
+
+
+def _clean_options(kind: str, raw: dict | None, current: dict) -> dict | None:
+    """The options sent, checked by the channel kind's own settings fields (422 naming them)."""
+    if raw is None:
+        return None
+    provider = provider_for(kind)
+    fields = provider.option_fields() if provider is not None else {}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise Invalid(
+            _("This channel has no such setting."),
+            {name: _("Unknown setting.") for name in unknown},
+        )
+    merged = {**provider.options_initial(current), **raw}
+    cleaned, errors = {}, {}
+    for name, field in fields.items():
+        value = merged.get(name)
+        if isinstance(value, bool) and not isinstance(field, forms.BooleanField):
+            errors[name] = _("Enter a valid value.")
+            continue
+        try:
+            cleaned[name] = field.clean(value if value is not None else "")
+        except forms.ValidationError as exc:
+            errors[name] = " ".join(exc.messages)
+    if errors:
+        raise Invalid(_("Some settings are not valid."), errors)
+    return provider.clean_options(cleaned)
 
 
 def _out(request, channel) -> dict:
@@ -130,7 +171,10 @@ def list_channels(request, window: Query[Window]):
 @router.post("/channels", response={201: ChannelOut, **WRITE_ERRORS})
 def create_channel(request, payload: ChannelIn):
     user = _configurer(request)
-    channel = actions.do_create_channel(user, **payload.model_dump())
+    values = payload.model_dump()
+    # None sent (or nothing): the kind's defaults, as before options could be sent.
+    values["options"] = _clean_options(payload.kind, values.get("options") or None, {})
+    channel = actions.do_create_channel(user, **values)
     return Status(201, _out(request, channel))
 
 
@@ -146,6 +190,8 @@ def update_channel(request, channel_id: PathId, payload: ChannelPatch):
     user = _configurer(request)
     channel = access_channel(user, channel_id)
     changes = payload.model_dump(exclude_unset=True)
+    if "options" in changes:
+        changes["options"] = _clean_options(channel.kind, changes["options"], channel.options)
     return _out(request, actions.do_update_channel(user, channel, **changes))
 
 

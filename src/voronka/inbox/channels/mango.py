@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import httpx
+from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +57,36 @@ CALL_STATES = ("Appeared", "Connected", "OnHold", "Disconnected")
 RECORDING_STATES = ("Started", "Continued", "Completed")
 #: Mango's command result for "done".
 SUCCESS = 1000
+
+
+class CodesField(forms.CharField):
+    """Whole numbers separated by commas or spaces («1100, 1110»), kept as a sorted list."""
+
+    default_error_messages = {
+        "invalid": _("Numbers separated by commas, e.g. 1100, 1110."),
+        "too_many": _("At most %(n)s codes."),
+    }
+    MAX_CODES = 50
+
+    def to_python(self, value):
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        return super().to_python(value)
+
+    def clean(self, value):
+        text = super().clean(value)
+        parts = [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+        try:
+            codes = sorted({int(p) for p in parts})
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(c < 0 or c > 999_999 for c in codes):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(codes) > self.MAX_CODES:
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"n": self.MAX_CODES}
+            )
+        return codes
 
 
 def api_base() -> str:
@@ -142,6 +173,46 @@ class MangoProvider(Provider):
     kept_headers = ("content-type", "user-agent")
     event_paths = EVENT_PATHS
     can_call = True
+
+    # -- Settings that are not secret ----------------------------------------------------------
+
+    def option_fields(self) -> dict:
+        return {
+            "busy_reasons": CodesField(
+                label=_("Disconnect reasons that mean «busy»"),
+                required=False,
+                max_length=400,
+                help_text=_(
+                    "The disconnect_reason codes of Mango's call summary that mean the line was "
+                    "busy (see «Коды завершения вызова» in Mango's API reference), separated by "
+                    "commas. Empty: every unanswered call is «missed»."
+                ),
+            ),
+            "line_number": forms.RegexField(
+                regex=r"^\+?[\d\s()-]{5,24}$",
+                label=_("Line for calls from the CRM"),
+                required=False,
+                max_length=24,
+                error_messages={"invalid": _("A phone number, digits only, e.g. 74951234567.")},
+                help_text=_(
+                    "The company's number the client sees on a call from the CRM, e.g. "
+                    "74951234567. Empty: the one set in Mango for the extension."
+                ),
+            ),
+        }
+
+    def options_initial(self, options: dict) -> dict:
+        initial = dict(options)
+        if isinstance(initial.get("busy_reasons"), list):
+            initial["busy_reasons"] = ", ".join(str(c) for c in initial["busy_reasons"])
+        return initial
+
+    def clean_options(self, values: dict) -> dict:
+        line = (values.get("line_number") or "").strip()
+        return {
+            "busy_reasons": list(values.get("busy_reasons") or []),
+            "line_number": "".join(ch for ch in line if ch.isdigit()),
+        }
 
     # -- Inbound --------------------------------------------------------------------------------
 

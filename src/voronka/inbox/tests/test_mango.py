@@ -5,7 +5,9 @@ import hashlib
 from urllib.parse import urlencode
 
 import pytest
+from django.urls import reverse
 
+from voronka.api.tests.caller import Caller
 from voronka.inbox.models import Communication, DeadLetter, ReceivedEvent, RecordingDownload
 
 from .telephony import (
@@ -182,3 +184,34 @@ def test_a_completed_recording_is_noted_for_the_worker(client, org, mango):
     download = RecordingDownload.objects.get()
     assert download.source == "MToxMDE1OTk2ODQ4OjQ1OjE6cmVj"
     assert download.communication == Communication.objects.get()
+
+
+def test_the_head_sets_the_busy_reasons_on_the_channel_page_and_they_are_checked(
+    client, org, mango
+):
+    client.force_login(org.head)
+    url = reverse("inbox:settings_channel_edit", args=[mango.id])
+    page = client.get(url).content.decode()
+    assert 'name="option_busy_reasons"' in page
+    assert "Empty: every unanswered call" in page or "Пусто: каждый" in page
+    refused = client.post(url, {"name": mango.name, "enabled": "on", "option_busy_reasons": "12a"})
+    assert refused.status_code in (200, 422)
+    mango.refresh_from_db()
+    assert not mango.options.get("busy_reasons")
+    client.post(
+        url, {"name": mango.name, "enabled": "on", "option_busy_reasons": "1120; 1110 1120"}
+    )
+    mango.refresh_from_db()
+    assert mango.options["busy_reasons"] == [1110, 1120]
+    assert 'value="1110, 1120"' in client.get(url).content.decode()
+
+
+def test_the_busy_reasons_over_the_api_are_validated_like_the_page(org, mango):
+    api = Caller(org.head)
+    refused = api.patch(f"/settings/channels/{mango.id}", {"options": {"busy_reasons": "x"}})
+    assert refused.status_code == 422 and "busy_reasons" in refused.json()["fields"]
+    unknown = api.patch(f"/settings/channels/{mango.id}", {"options": {"colour": "red"}})
+    assert unknown.status_code == 422 and "colour" in unknown.json()["fields"]
+    done = api.patch(f"/settings/channels/{mango.id}", {"options": {"busy_reasons": [1120, 1110]}})
+    assert done.status_code == 200, done.content
+    assert done.json()["options"]["busy_reasons"] == [1110, 1120]
