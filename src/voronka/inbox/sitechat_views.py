@@ -54,6 +54,8 @@ STATIC = Path(__file__).resolve().parent / "static" / "inbox" / "sitechat"
 HISTORY = 50
 PER_POLL = 100
 TOKEN_HEADER = "X-Visitor-Token"
+#: A form's envelope id is the widget's id with its kind in front (a message's is as it came).
+FORM_PREFIXES = ("contact-", "offline-")
 
 
 def poll_seconds() -> float:
@@ -299,6 +301,9 @@ def _messages(conversation_id: int | None, *, after: int = 0, last: int = 0) -> 
     ).select_related("author")
     rows = list(qs.order_by("-id")[:last]) if last else list(qs.order_by("id")[:PER_POLL])
     rows.sort(key=lambda c: c.id)
+    # The contact details and offline requests are the CRM's record of them, in its own words;
+    # the visitor saw their form and its thanks.
+    rows = [c for c in rows if not c.external_id.startswith(FORM_PREFIXES)]
     return [
         {
             "id": c.id,
@@ -328,7 +333,7 @@ def session(request, channel, visitor, data):
 
 def _client_id(data: dict) -> str:
     value = data.get("id")
-    if not isinstance(value, str) or not sitechat.CLIENT_ID_RE.match(value):
+    if not isinstance(value, str) or not sitechat.CLIENT_ID_RE.match(value) or len(value) > 48:
         raise Refused("invalid", _("Something went wrong: reload the page."), {"id": "invalid"})
     return value
 
@@ -355,7 +360,7 @@ def _take_in(channel, body: bytes) -> JsonResponse | None:
 @widget_endpoint(method="POST", writes=True)
 def message(request, channel, visitor, data):
     """The visitor writes: the message goes to the inbox like any channel's."""
-    client_id = _client_id(data)
+    client_id = "m-" + _client_id(data)
     text = sitechat._text(data.get("text"), "text", sitechat.MAX_MESSAGE_CHARS)
     if not text:
         raise Refused("empty", _("Write a message."), {"text": "required"})
@@ -366,7 +371,7 @@ def message(request, channel, visitor, data):
 @widget_endpoint(method="POST", writes=True)
 def contact(request, channel, visitor, data):
     """The visitor leaves a phone or an email: matched to a contact, or the new one keeps it."""
-    client_id = _client_id(data)
+    client_id = "contact-" + _client_id(data)
     details = sitechat.clean_details(data, need_text=False)
     failed = _take_in(
         channel,
@@ -388,7 +393,7 @@ def contact(request, channel, visitor, data):
 @widget_endpoint(method="POST", writes=True)
 def offline(request, channel, visitor, data):
     """The offline form: name, phone or email and the question become a lead."""
-    client_id = _client_id(data)
+    client_id = "offline-" + _client_id(data)
     details = sitechat.clean_details(data, need_text=True)
     failed = _take_in(channel, sitechat.envelope("offline", visitor, client_id, **details))
     if failed:

@@ -259,6 +259,8 @@ def test_a_chatting_visitor_who_leaves_a_phone_is_matched_to_the_known_client(or
     assert response.status_code == 201, response.content
     conversation = conversation_of(channel)
     assert conversation.contact == known
+    feed = visitor.get("poll", after=0).json()["messages"]
+    assert [m["text"] for m in feed] == ["Хочу уточнить заказ"]  # the CRM's note stays in the CRM
     assert conversation.deal.contact == known
     assert set(
         Communication.objects.filter(conversation=conversation).values_list("contact", flat=True)

@@ -120,7 +120,12 @@
     form.onsubmit = function (e) { e.preventDefault(); send(); };
     var more = el("button", "link", S.leave_contact);
     more.type = "button";
-    var details = detailsForm(false);
+    var details = detailsForm(false, function (thanks) {
+      part.removeChild(more);
+      part.removeChild(details);
+      ui.log.appendChild(thanks);
+      scroll();
+    });
     details.hidden = true;
     more.onclick = function () { details.hidden = !details.hidden; };
     part.appendChild(form);
@@ -133,7 +138,8 @@
     ui.log.appendChild(el("p", "msg manager", S.offline_text));
     var part = el("div", "foot");
     part.appendChild(el("strong", "offline", S.offline_title));
-    part.appendChild(detailsForm(true));
+    var form = detailsForm(true, function (thanks) { form.replaceWith(thanks); });
+    part.appendChild(form);
     return part;
   }
 
@@ -147,7 +153,7 @@
     return f;
   }
 
-  function detailsForm(offline) {
+  function detailsForm(offline, done) {
     var form = el("form", "details");
     if (!offline) form.appendChild(el("p", "hint", S.contact_hint));
     field(form, "name", "text", S.name).autocomplete = "name";
@@ -175,9 +181,7 @@
           err.textContent = f.phone || f.email || f.text || r.reason || S.failed;
           return;
         }
-        var thanks = el("p", "msg manager", offline ? S.offline_sent : S.contact_saved);
-        form.replaceWith(thanks);
-        if (!offline) scroll();
+        done(el("p", "msg manager", offline ? S.offline_sent : S.contact_saved));
       }, function () { ok.disabled = false; err.textContent = S.failed; });
     };
     return form;
