@@ -21,6 +21,7 @@ company's site:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -78,13 +79,23 @@ def _asset(name: str) -> tuple[bytes, str]:
     return content, hashlib.sha256(content).hexdigest()[:16]
 
 
+@cache
+def _gzipped(name: str) -> bytes:
+    return gzip.compress(_asset(name)[0], compresslevel=9, mtime=0)
+
+
 def _serve_asset(request, name: str, content_type: str, max_age: int) -> HttpResponse:
     content, digest = _asset(name)
-    etag = f'"{digest}"'
+    packed = "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = f'"{digest}-gz"' if packed else f'"{digest}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
+    elif packed:
+        response = HttpResponse(_gzipped(name), content_type=content_type)
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(content, content_type=content_type)
+    patch_vary_headers(response, ["Accept-Encoding"])
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={max_age}"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"

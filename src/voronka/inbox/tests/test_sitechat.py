@@ -1,6 +1,7 @@
 """The website chat widget's endpoints: CORS, the visitor's token, limits, and the visitor's
 messages, contacts and offline requests on the same path as every channel's."""
 
+import gzip
 from datetime import UTC, datetime
 
 import pytest
@@ -73,6 +74,13 @@ def test_the_preflight_is_answered_for_an_allowed_site_only(channel):
 def test_an_origin_is_compared_in_its_normal_form(org):
     channel = site_chat(org, allowed_origins=[normalise_origin("HTTPS://Shop.Example.com:443/")])
     assert Visitor(channel, origin="https://shop.example.com").get("config").status_code == 200
+
+
+def test_a_page_opened_from_disk_may_try_the_widget_once_null_is_allowed(org, channel):
+    assert Visitor(channel, origin="null").get("config").status_code == 403
+    trial = site_chat(org, allowed_origins=["null"])
+    response = Visitor(trial, origin="null").get("config")
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == "null"
 
 
 def test_an_unknown_or_switched_off_channel_is_not_found(org, channel):
@@ -400,6 +408,13 @@ def test_the_script_is_served_with_caching_headers(channel):
     assert response["Content-Type"].startswith("text/javascript")
     assert "max-age=3600" in response["Cache-Control"]
     assert b"innerHTML" not in response.content
+    packed = visitor.client.get(
+        reverse("inbox:widget_script", args=[channel.webhook_key]),
+        headers={"Accept-Encoding": "gzip, deflate, br"},
+    )
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == response.content
+    assert len(packed.content) < 4096
     again = visitor.client.get(
         reverse("inbox:widget_script", args=[channel.webhook_key]),
         headers={"If-None-Match": response["ETag"]},
