@@ -224,9 +224,9 @@ class StuckGroup:
 
 
 def stuck_section(viewer, managers, now: datetime) -> list[StuckGroup]:
-    """Per manager, the open «stalled» and «no next step» violations, oldest first, the first
-    few of each kind with the count of the rest (read from the violations, as the control
-    screen does: never from the deals)."""
+    """Per manager, the open «stalled» and «no next step» violations, the deals longest in
+    their stage first, the first few of each kind with the count of the rest (read from the
+    violations, as the control screen does: never from the deals)."""
     open_qs = Violation.objects.filter(
         workspace_id=viewer.workspace_id,
         resolved_at__isnull=True,
@@ -246,12 +246,12 @@ def stuck_section(viewer, managers, now: datetime) -> list[StuckGroup]:
             rank=Window(
                 RowNumber(),
                 partition_by=[F("manager_id"), F("kind")],
-                order_by=[F("since").asc(), F("id").asc()],
+                order_by=[F("deal__stage_entered_at").asc(), F("id").asc()],
             )
         )
         .filter(rank__lte=STUCK_PER_LIST)
         .select_related("deal", "deal__stage")
-        .order_by("manager_id", "kind", "since", "id")
+        .order_by("manager_id", "kind", "deal__stage_entered_at", "id")
     )
     rows = list(firsts)
     linkable = set(
