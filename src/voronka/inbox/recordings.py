@@ -208,6 +208,63 @@ def content_type_of(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+# -- Byte ranges (seeking in the player) ----------------------------------------------------------
+
+#: Bytes read from storage per chunk of a streamed range.
+RANGE_CHUNK = 64 * 1024
+
+
+class Unsatisfiable(ValueError):
+    """A Range header none of whose bytes are in the file (answered 416)."""
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte (inclusive) a ``Range`` header asks for, of a file of ``size``.
+
+    None means "send the whole file": no header, a unit other than bytes, a malformed value, or
+    several ranges (a server may answer those with the whole file, RFC 9110 §14.2). A range that
+    starts past the end raises ``Unsatisfiable``; one that ends past it is cut at the end.
+    """
+    if not header:
+        return None
+    unit, _sep, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or not spec or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    first, last = first.strip(), last.strip()
+    if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+        return None
+    if first == "":
+        if last == "":
+            return None
+        length = int(last)  # the last ``length`` bytes
+        if length == 0 or size == 0:
+            raise Unsatisfiable(header)
+        return max(size - length, 0), size - 1
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise Unsatisfiable(header)
+    end = int(last) if last else size - 1
+    return start, min(end, size - 1)
+
+
+def read_range(handle, start: int, end: int):
+    """The bytes ``start``..``end`` of an open file, in chunks, then the file closed."""
+    try:
+        handle.seek(start)
+        left = end - start + 1
+        while left > 0:
+            chunk = handle.read(min(RANGE_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
 # -- Uploaded recordings --------------------------------------------------------------------------
 
 

@@ -11,10 +11,16 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseForbidden
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseForbidden,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -137,7 +143,13 @@ def communication_comment(request, comm_id: int):
 def communication_recording(request, comm_id: int):
     """The recording, streamed only to someone who may see the communication and its deal, by
     a signed link made for them that has not expired (``recordings.signed_url``)."""
-    from .recordings import content_type_of, link_is_valid
+    from .recordings import (
+        Unsatisfiable,
+        byte_range,
+        content_type_of,
+        link_is_valid,
+        read_range,
+    )
 
     comm = access_communication(request.user, comm_id)
     if comm.deal_id:
@@ -150,9 +162,30 @@ def communication_recording(request, comm_id: int):
         return response
     try:
         handle = comm.recording.open("rb")
+        size = comm.recording.size
     except (FileNotFoundError, OSError):
         raise Http404 from None
     name = os.path.basename(comm.recording.name)
-    response = FileResponse(handle, content_type=content_type_of(name), filename=name)
+    content_type = content_type_of(name)
+    # The player asks for byte ranges to seek; a request without one gets the whole file.
+    try:
+        wanted = byte_range(request.headers.get("Range"), size)
+    except Unsatisfiable:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        return response
+    if wanted is None:
+        response = FileResponse(handle, content_type=content_type, filename=name)
+    else:
+        start, end = wanted
+        response = StreamingHttpResponse(
+            read_range(handle, start, end), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Disposition"] = content_disposition_header(False, name)
+    response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=0"
     return response

@@ -231,3 +231,48 @@ def test_nobody_uploads_onto_a_colleagues_meeting(client, org, meeting):
     assert upload(client, meeting, "a.mp3", MP3).status_code == 404
     client.force_login(org.qc)
     assert upload(client, meeting, "a.mp3", MP3).status_code == 404
+
+
+# -- Seeking: byte ranges -------------------------------------------------------------------------
+
+
+def test_the_player_seeks_with_a_range_and_gets_206_with_those_bytes(client, org, recorded_call):
+    client.force_login(org.manager1)
+    link = signed_url(recorded_call, org.manager1)
+    whole = client.get(link)
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+    size = len(MP3)
+    middle = client.get(link, headers={"Range": "bytes=2-5"})
+    assert middle.status_code == 206
+    assert middle["Content-Range"] == f"bytes 2-5/{size}"
+    assert middle["Content-Length"] == "4"
+    assert middle["Content-Type"] == "audio/mpeg"
+    assert b"".join(middle.streaming_content) == MP3[2:6]
+    to_end = client.get(link, headers={"Range": "bytes=3-"})
+    assert to_end["Content-Range"] == f"bytes 3-{size - 1}/{size}"
+    assert b"".join(to_end.streaming_content) == MP3[3:]
+    tail = client.get(link, headers={"Range": "bytes=-4"})
+    assert b"".join(tail.streaming_content) == MP3[-4:]
+    past_end = client.get(link, headers={"Range": f"bytes=1-{size + 100}"})
+    assert past_end["Content-Range"] == f"bytes 1-{size - 1}/{size}"
+
+
+def test_a_range_past_the_end_is_416_and_a_malformed_one_gets_the_whole_file(
+    client, org, recorded_call
+):
+    client.force_login(org.manager1)
+    link = signed_url(recorded_call, org.manager1)
+    size = len(MP3)
+    refused = client.get(link, headers={"Range": f"bytes={size}-"})
+    assert refused.status_code == 416
+    assert refused["Content-Range"] == f"bytes */{size}"
+    for header in ("bytes=5-2", "items=0-3", "bytes=0-1,4-5", "bytes=abc"):
+        response = client.get(link, headers={"Range": header})
+        assert response.status_code == 200, header
+        assert b"".join(response.streaming_content) == MP3
+
+
+def test_a_range_does_not_open_the_recording_to_others(client, org, recorded_call):
+    client.force_login(org.manager2)
+    link = signed_url(recorded_call, org.manager2)
+    assert client.get(link, headers={"Range": "bytes=0-3"}).status_code == 404
