@@ -20,6 +20,7 @@ from .models import (
     Communication,
     Conversation,
     DeadLetter,
+    DeliveryStatus,
     Direction,
 )
 
@@ -254,7 +255,7 @@ def do_replay_dead_letter(actor, letter: DeadLetter):
     provider = _provider(letter.channel.kind)
     try:
         with transaction.atomic():
-            result = parse_and_ingest(provider, letter.channel, bytes(letter.body))
+            result = parse_and_ingest(provider, letter.channel, bytes(letter.body), replay=True)
     except Malformed as exc:
         letter.reason = exc.reason
         letter.save(update_fields=["reason", "updated_at"])
@@ -306,6 +307,8 @@ def do_send_reply(actor, conversation: Conversation, *, text: str = "", attachme
             body=text,
             external_id=str(external_id or "")[:128],
             counterpart=conversation.external_id,
+            # The provider took it; WhatsApp's statuses move it on to delivered and read.
+            delivery_status=DeliveryStatus.SENT,
         )
         for name, content, content_type in attachments:
             att = Attachment(

@@ -193,7 +193,7 @@ def test_the_head_sets_the_busy_reasons_on_the_channel_page_and_they_are_checked
     url = reverse("inbox:settings_channel_edit", args=[mango.id])
     page = client.get(url).content.decode()
     assert 'name="option_busy_reasons"' in page
-    assert "Empty: every unanswered call" in page or "Пусто: каждый" in page
+    assert "Пусто — каждый неотвеченный звонок" in page
     refused = client.post(url, {"name": mango.name, "enabled": "on", "option_busy_reasons": "12a"})
     assert refused.status_code in (200, 422)
     mango.refresh_from_db()

@@ -312,7 +312,7 @@ def test_a_reply_goes_to_the_messages_endpoint_and_statuses_follow_it(
         "type": "text",
         "text": {"body": "Доставка — 500 ₽, завтра"},
     }
-    assert (comm.direction, comm.external_id, comm.delivery_status) == ("out", sent_id, "")
+    assert (comm.direction, comm.external_id, comm.delivery_status) == ("out", sent_id, "sent")
 
     for state in ("sent", "read", "delivered"):  # Meta does not promise the order
         response = deliver(client, channel, envelope(statuses=[status(sent_id, state)]))
@@ -322,6 +322,19 @@ def test_a_reply_goes_to_the_messages_endpoint_and_statuses_follow_it(
     assert ReceivedEvent.objects.filter(event_id__startswith=sent_id).count() == 3
     assert Communication.objects.count() == 2  # statuses are not messages
     assert Task.objects.filter(deal=comm.deal).count() == 1
+
+    # The manager sees it read: on the deal's and the contact's timeline and in the chat.
+    client.force_login(conversation.assignee)
+    for url in (
+        reverse("sales:deal_detail", args=[comm.deal_id]),
+        reverse("clients:contact_detail", args=[comm.contact_id]),
+        reverse("inbox:conversation", args=[conversation.id]),
+    ):
+        page = client.get(url).content.decode()
+        marks = page.split('data-testid="delivery-status"')[1:]
+        assert len(marks) == 1, url  # the client's message carries none
+        assert 'data-status="read"' in marks[0] and "прочитано" in marks[0], url
+        assert 'title="Прочитано клиентом"' in marks[0], url
 
 
 def test_a_failed_status_marks_the_reply_not_delivered(client, org, channel, provider_api):
