@@ -19,9 +19,10 @@ How they update, and why this way:
   difference with the footprint stored last time; a day of an author's communications is
   recomputed whole from the ``comm_author_time`` index. Reading a row twice changes nothing,
   and a deal's new owner, amount, source or company moves its figures with it.
-- **A full rebuild** (``voronka rebuild_rollups``) streams each workspace's history once and
-  writes the rollups in bulk; it also runs when the workspace's time zone or the shortest
-  comment that counts changed since the rollups were computed.
+- **A full rebuild** (``voronka rebuild_rollups``) recomputes each workspace's rollups with a
+  few set-based statements (``analytics.rebuild``) in one transaction; it also runs when the
+  workspace's time zone or the shortest comment that counts changed since the rollups were
+  computed.
 
 What is not caught: ``QuerySet.update()`` on deals or communications and deleted rows (nothing
 in Voronka does either today); ``rebuild_rollups`` puts them right.
@@ -30,6 +31,7 @@ in Voronka does either today); ``rebuild_rollups`` puts them right.
 from __future__ import annotations
 
 import logging
+import time as time_
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -416,10 +418,12 @@ def refresh_all() -> None:
 # -- The full rebuild ----------------------------------------------------------------------------
 
 
-def rebuild_workspace(workspace: Workspace) -> dict:
-    """Recompute every rollup of the workspace from its raw history, in bulk."""
+def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict:
+    """Recompute every rollup of the workspace from its raw history, set-based, in one
+    transaction (``analytics.rebuild``); ``timings`` receives the seconds of each step."""
+    from . import rebuild
+
     tz = ZoneInfo(workspace.timezone)
-    kinds = stage_kinds(workspace.id)
     min_length = RuleSettings.for_workspace(workspace.id).min_comment_length
     ws = workspace.id
     with transaction.atomic():
@@ -432,81 +436,13 @@ def rebuild_workspace(workspace: Workspace) -> dict:
             .values_list("id", flat=True)
             .first()
         ) or 0
+        started = time_.monotonic()
         for model in (StageEntryDay, StageExitDay, DurationDay, CommunicationDay, DealFootprint):
             model.objects.filter(workspace_id=ws).delete()
-        totals: dict[tuple, list[int]] = {}
-        footprints = []
-        deals = (
-            Deal.objects.filter(workspace_id=ws)
-            .order_by("id")
-            .values_list(
-                "id", "pipeline_id", "owner_id", "source", "amount", "loss_reason", "company_id"
-            )
-            .iterator(chunk_size=10000)
-        )
-        changes = (
-            StageChange.objects.filter(workspace_id=ws)
-            .order_by("deal_id", "changed_at", "id")
-            .values_list("deal_id", "changed_at", "from_stage_id", "to_stage_id")
-            .iterator(chunk_size=10000)
-        )
-        pending = next(changes, None)
-        deal_count = 0
-        for deal in deals:
-            history = []
-            while pending is not None and pending[0] < deal[0]:
-                pending = next(changes, None)
-            while pending is not None and pending[0] == deal[0]:
-                history.append(pending[1:])
-                pending = next(changes, None)
-            footprint = _footprint(deal, history, kinds, tz)
-            for key, values in rules.footprint_counts(footprint).items():
-                row = totals.get(key)
-                if row is None:
-                    totals[key] = values
-                else:
-                    for i, v in enumerate(values):
-                        row[i] += v
-            footprints.append(
-                DealFootprint(
-                    deal_id=deal[0], workspace_id=ws, company_id=deal[6] or 0, data=footprint
-                )
-            )
-            deal_count += 1
-            if len(footprints) >= BATCH:
-                DealFootprint.objects.bulk_create(footprints, batch_size=BATCH)
-                footprints = []
-        DealFootprint.objects.bulk_create(footprints, batch_size=BATCH)
-        by_model = defaultdict(list)
-        for key, values in totals.items():
-            model, fields = _row_fields(key)
-            by_model[model].append(
-                model(
-                    workspace_id=ws, **fields, **dict(zip(_TABLES[key[0]][2], values, strict=True))
-                )
-            )
-        for model, objs in by_model.items():
-            model.objects.bulk_create(objs, batch_size=BATCH)
-        comm_counts = _comm_counts(
-            _comm_values(Communication.objects.filter(workspace_id=ws).order_by(), min_length), tz
-        )
-        CommunicationDay.objects.bulk_create(
-            (
-                CommunicationDay(
-                    workspace_id=ws,
-                    day=key[0],
-                    author_id=key[1],
-                    kind=key[2],
-                    direction=key[3],
-                    outcome=key[4],
-                    count=v[0],
-                    seconds=v[1],
-                    commented=v[2],
-                )
-                for key, v in comm_counts.items()
-            ),
-            batch_size=BATCH,
-        )
+        if timings is not None:
+            timings["delete"] = time_.monotonic() - started
+        deals = rebuild.rebuild_deals(ws, tz, timings)
+        comm_rows = rebuild.rebuild_communications(ws, tz, min_length, timings)
         RollupMark.objects.update_or_create(
             workspace=workspace,
             defaults={
@@ -517,4 +453,4 @@ def rebuild_workspace(workspace: Workspace) -> dict:
                 "rebuilt_at": timezone.now(),
             },
         )
-    return {"deals": deal_count, "rows": len(totals), "communication_rows": len(comm_counts)}
+    return {"deals": deals["deals"], "rows": deals["rows"], "communication_rows": comm_rows}

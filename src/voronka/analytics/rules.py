@@ -60,10 +60,11 @@ def deal_footprint(
 
     The result is JSON-ready: ``{"p", "o", "s"`` (pipeline, owner, source), ``"e"``: entries
     ``[day, stage, from_stage or 0, reason, 1, amount_cents, later_won]``, ``"x"``: ended stays
-    ``[day, stage, to_stage, 1]``, ``"d"``: durations ``[day, stage, metric, hours, 1]``}; the
-    same key may repeat, the rollups add them up.
+    ``[day, stage, to_stage, 1]``, ``"d"``: stays' durations ``[day, stage, "stage", hours, 1]``,
+    ``"c"``: cycles ``[day, won stage, "cycle", hours, 1]``}; the same key may repeat, the
+    rollups add them up. (Footprints written before "c" existed hold the cycles in "d".)
     """
-    entries, exits, durations = [], [], []
+    entries, exits, durations, cycles = [], [], [], []
     won_after = [False] * len(changes)
     seen_won = False
     for i in range(len(changes) - 1, -1, -1):
@@ -82,7 +83,7 @@ def deal_footprint(
             durations.append([day, to_id, "stage", hours, 1])
         if kind == WON:
             hours = duration_bucket((at - first_at).total_seconds())
-            durations.append([day, to_id, "cycle", hours, 1])
+            cycles.append([day, to_id, "cycle", hours, 1])
     return {
         "p": pipeline_id,
         "o": owner_id,
@@ -90,6 +91,7 @@ def deal_footprint(
         "e": entries,
         "x": exits,
         "d": durations,
+        "c": cycles,
     }
 
 
@@ -102,7 +104,8 @@ def footprint_counts(footprint: dict | None) -> dict[tuple, list[int]]:
         return out
     common = (footprint["p"], footprint["o"], footprint["s"])
     for table, width in (("e", 4), ("x", 3), ("d", 4)):
-        for row in footprint[table]:
+        rows = footprint[table] + footprint.get("c", []) if table == "d" else footprint[table]
+        for row in rows:
             key = (table, *common, *row[:width])
             values = row[width:]
             if key in out:
