@@ -600,6 +600,16 @@ def do_update_message_template(actor, template, *, name: str, body: str, is_acti
     return template
 
 
+@transaction.atomic
+def do_delete_message_template(actor, template) -> None:
+    """Delete a ready answer for good (messages sent with it keep their text)."""
+    if not (actor.is_active and actor.may_configure):
+        raise NotAllowed(_("Only the head of sales and the owner manage message templates."))
+    if template.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"template": _("Not found.")})
+    template.delete()
+
+
 def do_fetch_attachment(actor, attachment: Attachment) -> Attachment:
     """Download a file the provider keeps (a Telegram photo by its file id) and store it, so it
     can be opened; the provider is asked once."""

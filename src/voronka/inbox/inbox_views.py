@@ -28,6 +28,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from voronka.accounts.access import may_write, owner_scope, visible_users
+from voronka.accounts.settings_views import settings_page
 from voronka.clients.access import visible_contacts
 from voronka.core.errors import DomainError
 from voronka.core.listing import paginate
@@ -44,6 +45,7 @@ from .actions import (
     do_assign_conversation,
     do_close_conversation,
     do_create_message_template,
+    do_delete_message_template,
     do_fetch_attachment,
     do_mark_read,
     do_reopen_conversation,
@@ -408,32 +410,45 @@ def attachment_download(request, attachment_id: int):
 
 
 def _template_page(request, template=None):
+    """The head's ready answers on the settings pages: the list, and a form to add or edit one
+    (``form=archive`` takes it out of the reply box or brings it back)."""
     user = request.user
-    if not user.may_configure:
-        raise Http404
     values = {"name": "", "body": "", "is_active": True}
     if template is not None:
         values = {"name": template.name, "body": template.body, "is_active": template.is_active}
     error = None
     if request.method == "POST":
-        values = {
-            "name": request.POST.get("name", ""),
-            "body": request.POST.get("body", ""),
-            "is_active": request.POST.get("is_active") == "on",
-        }
         try:
+            if template is not None and request.POST.get("form") == "archive":
+                do_update_message_template(
+                    user,
+                    template,
+                    name=template.name,
+                    body=template.body,
+                    is_active=not template.is_active,
+                )
+                if template.is_active:
+                    messages.success(request, _("The template is back in the reply box."))
+                else:
+                    messages.success(request, _("The template is archived."))
+                return redirect("inbox:settings_message_templates")
+            values = {
+                "name": request.POST.get("name", ""),
+                "body": request.POST.get("body", ""),
+                "is_active": request.POST.get("is_active") == "on",
+            }
             if template is None:
                 do_create_message_template(user, **values)
                 messages.success(request, _("The template is added."))
             else:
                 do_update_message_template(user, template, **values)
                 messages.success(request, _("The template is saved."))
-            return redirect("inbox:message_templates")
+            return redirect("inbox:settings_message_templates")
         except DomainError as exc:
             error = exc
     return render(
         request,
-        "inbox/inbox/templates.html",
+        "inbox/settings/message_templates.html",
         {
             "templates": visible_message_templates(user, include_unused=True),
             "editing": template,
@@ -445,15 +460,29 @@ def _template_page(request, template=None):
     )
 
 
-@login_required
+@settings_page
 def message_templates(request):
     """The head's ready answers: the list and a form to add one."""
     return _template_page(request)
 
 
-@login_required
+@settings_page
 def message_template_edit(request, template_id: int):
     return _template_page(request, access_message_template(request.user, template_id))
+
+
+@settings_page
+@require_POST
+def message_template_delete(request, template_id: int):
+    """Delete a template for good (the page asks to confirm first)."""
+    template = access_message_template(request.user, template_id)
+    try:
+        do_delete_message_template(request.user, template)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The template is deleted."))
+    return redirect("inbox:settings_message_templates")
 
 
 #: The pages that light up "Inbox" in the navigation.
@@ -462,7 +491,5 @@ INBOX_VIEWS = frozenset(
     for name in (
         "inbox",
         "conversation",
-        "message_templates",
-        "message_template_edit",
     )
 )

@@ -22,11 +22,20 @@ urlpatterns = [
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/poll/", inbox_views.inbox_poll, name="inbox_poll"),
     path("inbox/badge/", inbox_views.badge, name="badge"),
-    path("inbox/templates/", inbox_views.message_templates, name="message_templates"),
     path(
-        "inbox/templates/<int:template_id>/",
+        "settings/message-templates/",
+        inbox_views.message_templates,
+        name="settings_message_templates",
+    ),
+    path(
+        "settings/message-templates/<int:template_id>/",
         inbox_views.message_template_edit,
-        name="message_template_edit",
+        name="settings_message_template_edit",
+    ),
+    path(
+        "settings/message-templates/<int:template_id>/delete/",
+        inbox_views.message_template_delete,
+        name="settings_message_template_delete",
     ),
     path("inbox/<int:conversation_id>/", inbox_views.conversation_detail, name="conversation"),
     path(

@@ -412,23 +412,65 @@ def test_only_the_head_and_the_owner_manage_templates(client, org):
         )
     for user in (org.manager1, org.senior1, org.qc, org.assistant):
         client.force_login(user)
-        assert client.get("/inbox/templates/").status_code == 404
-        assert client.get(f"/inbox/templates/{template.id}/").status_code == 404
-        assert client.post("/inbox/templates/", {"name": "x", "body": "y"}).status_code == 404
+        assert client.get("/settings/message-templates/").status_code == 404
+        assert client.get(f"/settings/message-templates/{template.id}/").status_code == 404
+        assert (
+            client.post("/settings/message-templates/", {"name": "x", "body": "y"}).status_code
+            == 404
+        )
     assert MessageTemplate.objects.count() == 1
 
 
 def test_the_templates_page_adds_and_edits(client, org):
     client.force_login(org.head)
     response = client.post(
-        "/inbox/templates/", {"name": "Прайс", "body": "{contact_name}, прайс во вложении"}
+        "/settings/message-templates/",
+        {"name": "Прайс", "body": "{contact_name}, прайс во вложении"},
     )
     assert response.status_code == 302
     template = MessageTemplate.objects.get()
     response = client.post(
-        f"/inbox/templates/{template.id}/", {"name": "Прайс", "body": "Прайс: {oops}"}
+        f"/settings/message-templates/{template.id}/", {"name": "Прайс", "body": "Прайс: {oops}"}
     )
     assert response.status_code == 422 and "{oops}" in response.content.decode()
-    response = client.post(f"/inbox/templates/{template.id}/", {"name": "Прайс 2025", "body": "Ок"})
+    response = client.post(
+        f"/settings/message-templates/{template.id}/", {"name": "Прайс 2025", "body": "Ок"}
+    )
     template.refresh_from_db()
     assert (template.name, template.body, template.is_active) == ("Прайс 2025", "Ок", False)
+
+
+def test_the_templates_are_a_settings_tab_with_archive_and_a_confirmed_delete(client, org, chats):
+    keep = do_create_message_template(org.head, name="Приветствие", body="Добрый день!")
+    old = do_create_message_template(org.head, name="Акция лета", body="Скидка 10% до августа")
+    client.force_login(org.head)
+    settings_page = client.get("/settings/channels/").content.decode()
+    assert 'href="/settings/message-templates/"' in settings_page
+    page = client.get(f"/settings/message-templates/{old.id}/").content.decode()
+    assert 'aria-current="page">Шаблоны сообщений' in page
+    assert 'onsubmit="return confirm(this.dataset.confirm)"' in page
+    assert "Удалить шаблон «Акция лета»" in page or "Удалить шаблон “Акция лета”" in page
+
+    # Archived: out of the reply box, still on the settings page, and it can come back.
+    client.post(f"/settings/message-templates/{old.id}/", {"form": "archive"})
+    old.refresh_from_db()
+    assert not old.is_active
+    mine = chats[org.manager1.id]
+    reply_box = _page(client, org.manager1, f"/inbox/{mine.id}/").content.decode()
+    assert "Добрый день!" in reply_box and "Скидка 10%" not in reply_box
+    client.force_login(org.head)
+    assert "Акция лета" in client.get("/settings/message-templates/").content.decode()
+    client.post(f"/settings/message-templates/{old.id}/", {"form": "archive"})
+    old.refresh_from_db()
+    assert old.is_active
+
+    # Deleted: gone for good; nobody else may delete.
+    client.force_login(org.manager1)
+    assert client.post(f"/settings/message-templates/{keep.id}/delete/").status_code == 404
+    client.force_login(org.head)
+    assert client.get(f"/settings/message-templates/{old.id}/delete/").status_code == 405
+    response = client.post(f"/settings/message-templates/{old.id}/delete/")
+    assert response.status_code == 302
+    assert list(MessageTemplate.objects.values_list("name", flat=True)) == ["Приветствие"]
+    reply_box = _page(client, org.manager1, f"/inbox/{mine.id}/").content.decode()
+    assert "Акция лета" not in reply_box
