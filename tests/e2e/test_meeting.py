@@ -1,11 +1,11 @@
-"""Scenario 2, the Monday planning meeting: the head opens the meeting page from the navigation,
-walks through its sections, opens a deal from it, and prints it."""
+"""Scenario 2, the Monday planning meeting: the head flags a call on a deal's timeline, opens
+the meeting page from the navigation, walks through its sections, opens a deal, and prints it."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
-from voronka.activities.actions import do_create_task, do_flag_for_review
+from voronka.activities.actions import do_create_task
 from voronka.control.evaluate import evaluate_workspace
 from voronka.inbox.actions import do_log_communication
 from voronka.planning.actions import do_set_target
@@ -45,21 +45,31 @@ def agenda(org):
     do_move_deal(
         org.manager4, lost, org.stage("Проиграно"), loss_reason="Выбрали конкурента", at=yesterday
     )
-    call = do_log_communication(
+    furniture = make_deal(org.manager3, org.pipeline, title="Мебель для переговорной")
+    do_log_communication(
         org.manager3,
         kind="call",
-        deal=make_deal(org.manager3, org.pipeline, title="Мебель для переговорной"),
+        deal=furniture,
         comment="Клиент сказал, что дорого; договорились созвониться в пятницу.",
         duration_seconds=245,
     )
-    do_flag_for_review(org.senior2, call, note="Возражение «дорого» на 2:10 осталось без ответа")
     evaluate_workspace(org.workspace.id)
-    return servers
+    return servers, furniture
 
 
 def test_the_head_opens_the_planning_meeting_and_prints_it(org, login):
-    servers = agenda(org)
+    servers, furniture = agenda(org)
     head = login(org.head)
+    # The call to discuss is flagged from the deal's timeline, with what to listen for.
+    head.goto(f"/deals/{furniture.id}/")
+    head.locator("summary", has_text="На разбор").click()
+    head.get_by_label("Что послушать на планёрке").fill(
+        "Возражение «дорого» на 2:10 осталось без ответа"
+    )
+    head.get_by_role("button", name="Отметить звонок").click()
+    head.get_by_test_id("review-flag").wait_for()
+    head.screenshot(path="test-artifacts/meeting-flag-on-timeline.png")
+
     head.get_by_role("link", name="Планёрка", exact=True).first.click()
     head.wait_for_url("**/control/meeting/")
     for section in SECTIONS:
@@ -78,6 +88,11 @@ def test_the_head_opens_the_planning_meeting_and_prints_it(org, login):
     assert not head.locator("header.navbar").is_visible()
     assert not head.get_by_test_id("print").is_visible()
     assert head.locator("#meeting-hot").is_visible()
+    breaks = [
+        head.locator(section).evaluate("e => getComputedStyle(e).breakBefore")
+        for section in SECTIONS
+    ]
+    assert breaks == ["auto", "page", "page", "page", "page"]  # a section a page
     head.screenshot(path="test-artifacts/meeting-print.png", full_page=True)
     head.emulate_media(media="screen")
 
