@@ -54,3 +54,9 @@ SCHEDULE += [(analytics_jobs.refresh_rollups, {"minute": "*"})]
 from voronka.inbox.mail import jobs as mail_jobs  # noqa: E402
 
 SCHEDULE += [(mail_jobs.fetch_mailboxes, {"minute": "*"})]
+
+# Inbox (voronka.inbox): events the webhooks only stored under load, swept every minute (the
+# webhooks wake the worker for them at once; the sweep finds those a killed server left).
+from voronka.inbox import jobs as inbox_jobs  # noqa: E402
+
+SCHEDULE += [(inbox_jobs.process_received_events, {"minute": "*"})]

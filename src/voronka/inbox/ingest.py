@@ -5,17 +5,28 @@ everything is committed. Each event is stored once (``InboundEvent``'s unique pr
 repeated delivery finds it and changes nothing. The sender is matched to a contact by messenger
 id, phone, email or username; an unknown one becomes a new contact and a new deal in the
 workspace's inbound pipeline, given round robin to a manager, with a first task to answer.
+
+Under load the webhook does less before it answers: ``store(channel, events)`` keeps each event
+durably (its ``ReceivedEvent`` with the parsed event, ``processed_at`` empty) in one INSERT and
+commit, and the worker's ``process_pending`` puts it on the timeline afterwards, one event per
+transaction, exactly once (the row is locked and ``processed_at`` set in the same transaction).
+An event stored but not processed (the server killed right after its answer) is found by the
+next run of the worker, which sweeps every minute.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
+import json
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,9 +36,9 @@ from voronka.activities.models import TaskType
 from voronka.clients.models import Contact
 from voronka.clients.phones import normalise_phone
 from voronka.clients.rules import normalise_email, normalise_handle
-from voronka.core.errors import Invalid
+from voronka.core.errors import DomainError, Invalid
 
-from .channels.base import InboundEvent
+from .channels.base import InboundAttachment, InboundEvent, Sender
 from .models import (
     Attachment,
     ChannelConfig,
@@ -35,6 +46,7 @@ from .models import (
     Communication,
     Conversation,
     ConversationState,
+    DeadLetter,
     InboxSettings,
     MessengerIdentity,
     ReceivedEvent,
@@ -319,20 +331,54 @@ def schedule_recording(channel: ChannelConfig, comm: Communication, event: Inbou
         schedule_download(channel, comm, event.recording_ref)
 
 
+def event_to_json(event: InboundEvent) -> dict:
+    """The parsed event as kept on its ``ReceivedEvent`` for the worker (the raw payload is
+    kept beside it). Field by field: ``dataclasses.asdict`` deep-copies, which is slower."""
+    data = {f.name: getattr(event, f.name) for f in _EVENT_FIELDS}
+    data["occurred_at"] = event.occurred_at.isoformat()
+    data["sender"] = vars(event.sender).copy()
+    data["attachments"] = [vars(a).copy() for a in event.attachments]
+    return data
+
+
+_EVENT_FIELDS = [f for f in dataclasses.fields(InboundEvent) if f.name != "raw"]
+
+
+def event_from_json(data: dict, raw) -> InboundEvent:
+    values = dict(data)
+    values["occurred_at"] = datetime.fromisoformat(values["occurred_at"])
+    values["sender"] = Sender(**(values.get("sender") or {}))
+    values["attachments"] = [InboundAttachment(**a) for a in values.get("attachments") or []]
+    return InboundEvent(**values, raw=raw if isinstance(raw, dict) else {})
+
+
+def _new_record(channel: ChannelConfig, event: InboundEvent, *, processed: bool) -> ReceivedEvent:
+    return ReceivedEvent(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        event_id=_event_key(event.event_id),
+        payload=event.raw,
+        event={} if processed else event_to_json(event),
+        processed_at=timezone.now() if processed else None,
+    )
+
+
 def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResult) -> None:
-    ws = channel.workspace_id
     try:
         with transaction.atomic():
-            record = ReceivedEvent.objects.create(
-                workspace_id=ws,
-                channel=channel,
-                event_id=_event_key(event.event_id),
-                payload=event.raw,
-            )
+            record = _new_record(channel, event, processed=True)
+            record.save(force_insert=True)
     except IntegrityError:
         result.duplicates += 1
         return
     result.stored += 1
+    _process_one(channel, event, record, result)
+
+
+def _process_one(
+    channel: ChannelConfig, event: InboundEvent, record: ReceivedEvent, result: IngestResult
+) -> None:
+    ws = channel.workspace_id
     if event.kind == "status":
         _apply_delivery_status(channel, event)
         return
@@ -452,3 +498,167 @@ def ingest(channel: ChannelConfig, events: list[InboundEvent]) -> IngestResult:
         if result.communications:
             after_commit(channel.workspace_id, communications=list(result.communications))
     return result
+
+
+_STORE_COLUMNS = (
+    "workspace",
+    "created_at",
+    "updated_at",
+    "channel",
+    "event_id",
+    "payload",
+    "event",
+    "processed_at",
+)
+
+
+def _store_sql() -> str:
+    meta = ReceivedEvent._meta
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(meta.get_field(name).column) for name in _STORE_COLUMNS)
+    unique = ", ".join(qn(meta.get_field(name).column) for name in ("channel", "event_id"))
+    marks = ", ".join(["%s"] * len(_STORE_COLUMNS))
+    return (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT ({unique}) DO NOTHING"
+    )
+
+
+def _store_params(channel: ChannelConfig, event: InboundEvent, now) -> list:
+    meta = ReceivedEvent._meta
+    values = (
+        channel.workspace_id,
+        now,
+        now,
+        channel.id,
+        _event_key(event.event_id),
+        event.raw,
+        event_to_json(event),
+        None,
+    )
+    return [
+        meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in zip(_STORE_COLUMNS, values, strict=True)
+    ]
+
+
+def store(channel: ChannelConfig, events: list[InboundEvent]) -> IngestResult:
+    """Keep a delivery's events durably for the worker to process, and nothing more: one
+    INSERT … ON CONFLICT DO NOTHING per event (a repeated event is a duplicate, as in
+    ``ingest``), all in one commit. Committed when this returns, so the webhook may answer 2xx.
+
+    Plain SQL rather than ``Model.save``: this is the whole of the webhook's work under load,
+    and the ORM's compiling and signals cost more than the INSERT itself."""
+    result = IngestResult()
+    now = timezone.now()
+    sql = _store_sql()
+    # One event: one statement, committed on its own (no BEGIN/COMMIT round trips).
+    single = len(events) == 1 and connection.get_autocommit()
+    with (
+        contextlib.nullcontext() if single else transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        for event in events:
+            cursor.execute(sql, _store_params(channel, event, now))
+            if cursor.rowcount == 1:
+                result.stored += 1
+            else:
+                result.duplicates += 1
+    return result
+
+
+#: The body of a dead letter the worker kept: which stored event had nowhere to go.
+STORED_EVENT_KEY = "voronka:received_event"
+
+
+def stored_event_of(body: bytes) -> int | None:
+    """The ``ReceivedEvent`` a dead letter kept by the worker names, else None."""
+    if not body.startswith(b'{"' + STORED_EVENT_KEY.encode()):
+        return None
+    try:
+        value = json.loads(body).get(STORED_EVENT_KEY)
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _lock_unprocessed(record_id: int, *, again: bool):
+    qs = ReceivedEvent.objects.select_related("channel").filter(pk=record_id)
+    qs = qs.filter(communication__isnull=True) if again else qs.filter(processed_at__isnull=True)
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.first()
+
+
+def process_received(record_id: int, *, again: bool = False) -> IngestResult | None:
+    """Put one stored event on the timeline, in its own transaction; None when it was
+    processed already (or another worker has it now).
+
+    An event with nowhere to go (``DomainError``: no pipeline, nobody to assign) is kept as a
+    dead letter naming it, for the head to replay (``again``) once that is fixed.
+    """
+    from voronka.control.evaluate import after_commit
+
+    for attempt in range(1, 4):
+        try:
+            with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+                record = _lock_unprocessed(record_id, again=again)
+                if record is None:
+                    return None
+                channel = record.channel
+                result = IngestResult(stored=1)
+                try:
+                    with transaction.atomic():
+                        _process_one(
+                            channel, event_from_json(record.event, record.payload), record, result
+                        )
+                except DomainError as exc:
+                    if again:
+                        raise
+                    letter = DeadLetter.objects.create(
+                        workspace_id=channel.workspace_id,
+                        channel=channel,
+                        body=json.dumps({STORED_EVENT_KEY: record.id}).encode(),
+                        headers={},
+                        reason=exc.message[:2000],
+                    )
+                    log.warning(
+                        "channel %s: dead letter %s: %s", channel.id, letter.id, exc.message
+                    )
+                    result = IngestResult(stored=1)
+                record.processed_at = timezone.now()
+                record.save(update_fields=["processed_at", "updated_at"])
+                if result.communications:
+                    after_commit(channel.workspace_id, communications=list(result.communications))
+                return result
+        except (IntegrityError, OperationalError):
+            # A concurrent delivery made the same new chat first, or SQLite was busy: again.
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def process_pending(
+    *, limit: int | None = None, batch: int = 200, until: float | None = None
+) -> int:
+    """Process stored events the webhook left to the worker, oldest first, in one pass (events
+    stored meanwhile included) or until ``time.monotonic()`` reaches ``until``; how many. One
+    that fails is logged and left for the next run."""
+    done, after = 0, 0
+    while (limit is None or done < limit) and (until is None or time.monotonic() < until):
+        size = batch if limit is None else min(batch, limit - done)
+        ids = list(
+            ReceivedEvent.objects.filter(processed_at__isnull=True, id__gt=after)
+            .order_by("id")
+            .values_list("id", flat=True)[:size]
+        )
+        if not ids:
+            break
+        for record_id in ids:
+            try:
+                if process_received(record_id) is not None:
+                    done += 1
+            except Exception:
+                log.exception("processing received event %s failed", record_id)
+        after = ids[-1]
+    return done

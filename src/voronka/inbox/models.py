@@ -230,12 +230,24 @@ class ReceivedEvent(WorkspaceModel):
         Communication, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     payload = models.JSONField(default=dict, blank=True)
+    #: The event as the provider module read it (``InboundEvent``), for the worker to process
+    #: when the webhook only stored it (under load); empty when it was processed at once.
+    event = models.JSONField(default=dict, blank=True)
+    #: When it reached the timeline (or the dead letters); empty while the worker has it to do.
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("received event")
         verbose_name_plural = _("received events")
         constraints = [
             models.UniqueConstraint(fields=["channel", "event_id"], name="inbound_event_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(processed_at__isnull=True),
+                name="received_event_to_process",
+            )
         ]
 
 

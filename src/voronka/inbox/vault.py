@@ -8,6 +8,7 @@ rotating ``SECRET_KEY`` does not lose the channels' tokens), else it is derived 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -19,7 +20,12 @@ MASK = "••••"
 
 
 def _fernet() -> Fernet:
-    secret = getattr(settings, "VORONKA_SECRETS_KEY", "") or settings.SECRET_KEY
+    return _fernet_for(getattr(settings, "VORONKA_SECRETS_KEY", "") or settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet_for(secret: str) -> Fernet:
+    """Derived once per key: every webhook delivery decrypts its channel's credentials."""
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"voronka channel credentials"
     ).derive(secret.encode())
@@ -36,9 +42,17 @@ def decrypt(token: str) -> dict[str, str]:
     if not token:
         return {}
     try:
-        return json.loads(_fernet().decrypt(token.encode()))
+        return json.loads(
+            _plain(token, getattr(settings, "VORONKA_SECRETS_KEY", "") or settings.SECRET_KEY)
+        )
     except (InvalidToken, ValueError):
         return {}
+
+
+@functools.lru_cache(maxsize=256)
+def _plain(token: str, secret: str) -> bytes:
+    """A token decrypted once per key: every webhook delivery reads its channel's secret."""
+    return _fernet_for(secret).decrypt(token.encode())
 
 
 def mask(value: str) -> str:
