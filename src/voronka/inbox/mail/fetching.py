@@ -11,6 +11,7 @@ starts failing and once when it recovers, not on every attempt.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -112,12 +113,20 @@ def _close(client: IMAPClient) -> None:
             pass
 
 
+def _reason(exc: BaseException) -> str:
+    """The server's own words, without Python's ``b'…'`` around bytes."""
+    parts = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args]
+    text = " ".join(p for p in parts if p) or type(exc).__name__
+    quoted = re.fullmatch(r"b(['\"])(.*)\1", text, re.DOTALL)  # imapclient's str() of bytes
+    return quoted.group(2) if quoted else text
+
+
 def describe(exc: BaseException, server: Server) -> str:
     """The failure in words the head of sales can act on."""
     where = f"{server.host}:{server.port}"
     if isinstance(exc, LoginError):
         return _("The server refused the login (check the user and the password): %(reason)s") % {
-            "reason": exc
+            "reason": _reason(exc)
         }
     if isinstance(exc, ConnectionRefusedError):
         return _("The server at %(where)s refuses connections.") % {"where": where}
@@ -128,11 +137,11 @@ def describe(exc: BaseException, server: Server) -> str:
     if isinstance(exc, ssl.SSLError):
         return _("The secure connection to %(where)s failed: %(reason)s") % {
             "where": where,
-            "reason": exc,
+            "reason": _reason(exc),
         }
     if isinstance(exc, DomainError):
         return exc.message
-    return _("The mailbox cannot be read: %(reason)s") % {"reason": exc or type(exc).__name__}
+    return _("The mailbox cannot be read: %(reason)s") % {"reason": _reason(exc)}
 
 
 def _is_ours(channel: ChannelConfig, cfg: MailboxConfig, address: str) -> bool:

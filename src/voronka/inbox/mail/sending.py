@@ -5,6 +5,7 @@ reads the mailbox shows it too."""
 from __future__ import annotations
 
 import logging
+import smtplib
 import ssl
 from dataclasses import dataclass, field
 from email.utils import make_msgid
@@ -62,9 +63,30 @@ def reply_to(previous) -> Outgoing:
     )
 
 
+class _SMTP(smtplib.SMTP):
+    """A server that offers no AUTH (a relay on the local network) is written to without it,
+    rather than refused; one that offers it gets the login."""
+
+    def login(self, user, password, *, initial_response_ok=True):
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("auth"):
+            return (235, b"no AUTH offered")
+        return smtplib.SMTP.login(self, user, password, initial_response_ok=initial_response_ok)
+
+
+class _SMTP_SSL(smtplib.SMTP_SSL):  # noqa: N801 (smtplib's name)
+    login = _SMTP.login
+
+
+class _Backend(EmailBackend):
+    @property
+    def connection_class(self):
+        return _SMTP_SSL if self.use_ssl else _SMTP
+
+
 def _connection(cfg: MailboxConfig) -> EmailBackend:
     smtp = cfg.smtp
-    return EmailBackend(
+    return _Backend(
         host=smtp.host,
         port=smtp.port,
         username=smtp.user or None,
@@ -104,8 +126,6 @@ def send(cfg: MailboxConfig, mail: Outgoing) -> Outgoing:
     if not mail.to or "@" not in mail.to:
         raise SendFailed("There is no address to write to.")
     message = build(cfg, mail)
-    import smtplib
-
     try:
         with _connection(cfg) as connection:
             connection.send_messages([message])
