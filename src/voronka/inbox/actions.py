@@ -610,9 +610,11 @@ def do_delete_message_template(actor, template) -> None:
     template.delete()
 
 
-def do_fetch_attachment(actor, attachment: Attachment) -> Attachment:
-    """Download a file the provider keeps (a Telegram photo by its file id) and store it, so it
-    can be opened; the provider is asked once."""
+def fetch_attachment_file(attachment: Attachment) -> Attachment:
+    """Download a file the provider keeps (a Telegram photo by its file id) into our storage.
+
+    Raises ``Invalid`` when the provider cannot give it (``SendFailed`` says why).
+    """
     from django.core.files.base import ContentFile
 
     from .channels import provider_for
@@ -634,3 +636,11 @@ def do_fetch_attachment(actor, attachment: Attachment) -> Attachment:
     attachment.size = len(content)
     attachment.save(update_fields=["file", "size", "updated_at"])
     return attachment
+
+
+def do_fetch_attachment(actor, attachment: Attachment) -> Attachment:
+    """The file for someone opening it: our stored copy (the worker fetches each file after its
+    message arrives, ``media.fetch_attachment``), or, not fetched yet, the provider's, once."""
+    if attachment.file or not attachment.external_id:
+        return attachment
+    return fetch_attachment_file(attachment)
