@@ -167,6 +167,104 @@ def table(results: list[dict]) -> list[str]:
     return lines
 
 
+def _keep_ingest(r: dict, vendor: str) -> None:
+    """Move the ingest scenario's figures out of a run's result into bench/out/ingest-<db>.json:
+    it has its own database and its own section, and an ingest-only run must not replace the
+    page figures of the last full run."""
+    found = {k: p for k, p in r.get("probes", {}).items() if p.get("kind") == "ingest"}
+    if not found:
+        return
+    for key in found:
+        del r["probes"][key]
+    keep = {
+        "database": r["database"],
+        "command": r.get("command"),
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        **found["ingest"],
+    }
+    (OUT / f"ingest-{vendor}.json").write_text(
+        json.dumps(keep, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+
+def ingest_lines(vendors: list[str]) -> list[str]:
+    """The ingest section: the last ingest figures of each database (bench/ingest.py)."""
+    from bench.ingest import RATE_TARGET
+
+    found = []
+    for v in vendors:
+        path = OUT / f"ingest-{v}.json"
+        if path.exists():
+            found.append(json.loads(path.read_text(encoding="utf-8")))
+    if not found:
+        return []
+    limit = TARGETS["ingest"].limit
+    lines = [
+        "| database | server | events/s | p50 ms | p95 ms | p99 ms | CPU ms per event: web, "
+        "database, senders, worker | machine busy, load average | target | result |",
+        "|---|---|---:|---:|---:|---:|---|---|---|---|",
+    ]
+    for f in found:
+        cpu = f["cpu_ms_per_event"]
+        server = f["server"]
+        passed = f["events_s"] >= RATE_TARGET and f["p99"] <= limit
+        mark = "PASS" if passed else ("MISS" if "postgres" in f["database"].lower() else "—")
+        lines.append(
+            f"| {f['database']} ({f['durable_db']}) | {server['workers']} × "
+            f"{server['worker_class']} {server['threads']} threads | {f['events_s']:,} | "
+            f"{f['p50']} | {f['p95']} | {f['p99']} | {cpu.get('web')}, "
+            f"{cpu.get('database', '(in web)')}, {cpu.get('senders')}, {cpu.get('worker')} | "
+            f"{f['machine_busy']}%, {f['load'][0]} → {f['load'][1]} | "
+            f"≥ {RATE_TARGET:,} events/s, p99 ≤ {limit:g} ms | {mark} |"
+        )
+    lines.append("")
+    for f in found:
+        cpu = f["cpu_ms_per_event"]
+        server_ms = cpu.get("web", 0) + cpu.get("database", 0)
+        if server_ms:
+            capacity = 1000 * (os.cpu_count() or 1) / server_ms
+            lines.append(
+                f"- {f['database']}: {f['n']:,} events acknowledged in {f['seconds']:g} s. "
+                f"Each took {server_ms:.2f} ms of server CPU (web {cpu.get('web')} + database "
+                f"{cpu.get('database', 0)}); at that cost the machine's {os.cpu_count()} cores, "
+                f"wholly ours, would acknowledge about {capacity:,.0f} events/s (an estimate; "
+                f"the senders' {cpu.get('senders')} ms and the worker left out)."
+            )
+    lines += [
+        "",
+        "| database | processing after the run | backlog left to the worker |",
+        "|---|---|---|",
+    ]
+    for f in found:
+        per = f.get("worker_cpu_ms_per_event")
+        lines.append(
+            f"| {f['database']} | {f['processed_s']} events/s"
+            + (f" ({per} ms of worker CPU each)" if per else "")
+            + f" | {f['backlog']:,} events when the senders stopped |"
+        )
+    lines += [
+        "",
+        "| database | acknowledged | lost | stored twice | on the timeline twice | "
+        "unprocessed after the drain | sent again by the senders | drain s | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for f in found:
+        d = f["durability"]
+        ok = d["lost"] == 0 and d["stored_twice"] == 0 and d["communications_twice"] == 0
+        lines.append(
+            f"| {f['database']} | {d['acked']:,} | {d['lost']} | {d['stored_twice']} | "
+            f"{d['communications_twice']} | {d['unprocessed']} | {d['redelivered']:,} | "
+            f"{d['processing_drain_s']} | {'PASS' if ok else 'MISS'} |"
+        )
+    lines.append("")
+    lines += [
+        f"- {f['database']}: `{f.get('command')}` on {f.get('when')}; answers "
+        f"{f['statuses']}; durability run answers {f['durability']['statuses']}"
+        for f in found
+    ]
+    return lines
+
+
 def data_lines(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
@@ -272,8 +370,17 @@ def main() -> int:
             if "error" not in r:
                 # Which command produced these figures, for a report written from them later.
                 r["command"] = command
+                _keep_ingest(r, v)
                 path = OUT / f"result-{v}.json"
-                path.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
+                if set(scenarios) == {"ingest"}:
+                    # The other sections keep the figures of the last run that measured them.
+                    r = (
+                        json.loads(path.read_text(encoding="utf-8"))
+                        if path.exists()
+                        else {"vendor": v, "error": f"no page figures of {v} in {OUT}"}
+                    )
+                else:
+                    path.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
             results.append(r)
     versions = ", ".join(r["database"] for r in results if "database" in r)
     print()
@@ -301,6 +408,9 @@ def main() -> int:
             f"`{r['command']}` ({r['database']})" for r in results if "command" in r
         )
         produced = f"Produced by {command}, reported with `BENCH_REPORT=1 make bench`"
+    elif set(scenarios) == {"ingest"} and commands:
+        pages = "; ".join(f"`{r['command']}` ({r['database']})" for r in results if "command" in r)
+        produced = f"Page and job figures produced by {pages}; the ingest section by `{command}`"
     else:
         produced = f"Produced by `{command}`"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -354,6 +464,35 @@ def main() -> int:
             "outcome it logs (`bench/control.py`).",
             "",
             *jobs,
+            "",
+        ]
+    ingest = ingest_lines(vendors)
+    if ingest:
+        print()
+        for line in ingest:
+            print(line)
+        doc += [
+            "## Ingest (issue 4)",
+            "",
+            "`BENCH_SCENARIOS=ingest make bench` (`bench/ingest.py`; its own fresh database, not "
+            "the generated deals): the real server, gunicorn with the production settings and "
+            "`--preload`, beside the background worker, as `voronka serve` starts them; 32 "
+            "senders in a process of their own (asyncio, HTTP/1.1 keep-alive, every body signed "
+            "with the generic PBX channel's HMAC before the clock starts) each post one call "
+            "event at a time and wait for its answer. Events/s are those acknowledged (2xx) "
+            "within the timed window after a warm-up; latency is per request as the sender sees "
+            "it. CPU per event is each side's CPU time over the window divided by the events: "
+            "the web server (all gunicorn processes), PostgreSQL (all its processes; SQLite "
+            "works inside the web server), the senders, the worker. A busy server answers once "
+            "the event is stored (one INSERT and its commit) and the worker processes it "
+            "(matching, contact, deal, task, rules, rollups); its pace is watched after the "
+            "senders stop, and the rest of that backlog is dropped before the durability run. "
+            "Durability: the same senders, the server and the worker killed with SIGKILL "
+            "halfway and restarted a second later, every unacknowledged event sent again until "
+            "acknowledged; then the database is counted once the worker has processed "
+            "everything (or the drain time is up).",
+            "",
+            *ingest,
             "",
         ]
     if slow:

@@ -54,7 +54,14 @@ def main() -> None:
     data = existing() if os.environ.get("BENCH_REUSE") else None
     reused = data is not None
     saved = Path(os.environ.get("BENCH_DATA_INFO", os.devnull))
-    if data is not None:
+    # A scenario with NEEDS_DATA = False (ingest) makes its own database: nothing to generate.
+    if data is None and not any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios):
+        from .generate import Dataset
+
+        data = Dataset(0, "", "", [], {}, [], {})
+        generate_s = None
+        _log(f"[{label}] no generated data needed; measuring …")
+    elif data is not None:
         # An earlier run's data, kept: its generation's timings come from beside the database.
         info = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
         data.timings = info.get("steps", {})
