@@ -48,5 +48,6 @@ def daily(request):
             "may_plan": may_plan(user),
             "many": len(report.rows) > 1,
             "currency": user.workspace.currency,
+            "labels": LABELS,
         },
     )

@@ -19,8 +19,8 @@ def navigation(request):
     ]
     if user.role in ("owner", "head", "senior"):
         items.insert(1, ("control:screen", _("Control")))
-    if user.role in ("owner", "head", "senior", "manager"):
-        items.insert(3 if user.role != "manager" else 2, ("control:daily", _("Daily report")))
+    if user.role == "manager":  # the others reach it from the control screen
+        items.insert(2, ("control:daily", _("Daily report")))
     if user.role in ("owner", "head", "senior"):
         items.insert(2, ("control:meeting", _("Planning meeting")))
     if user.role in ("owner", "head", "senior", "manager", "qc"):
@@ -44,11 +44,7 @@ def navigation(request):
         if name == "planning:fact":  # every planning page lights up "Plan"
             active = current.startswith("planning:")
         if name == "control:screen":  # and every control page but its settings, "Control"
-            active = (
-                current.startswith("control:")
-                and ":settings_" not in current
-                and current != "control:daily"
-            )
+            active = current.startswith("control:") and ":settings_" not in current
         if name == "control:screen" and current == "control:meeting":  # it has its own item
             active = False
         entry = {"url": url, "label": label, "active": active}
