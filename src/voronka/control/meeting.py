@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from voronka.activities.models import ReviewFlag, Task
 from voronka.planning import rules as plan_rules
 from voronka.planning.plans import PlanFact, plan_fact, weekdays
 from voronka.sales.access import visible_deals
-from voronka.sales.models import Deal, Stage, StageChange, StageKind
+from voronka.sales.models import Deal, Stage, StageKind
 from voronka.sales.rules import NextStepState, days_in_stage, next_step_state
 
 from .models import Violation
@@ -318,41 +318,52 @@ class ClosedSection:
 
 def closed_section(viewer, managers, now: datetime, tz: ZoneInfo) -> ClosedSection:
     """Deals that entered a won or lost stage from the start of the previous working day to
-    the start of today, both in the viewer's time zone (on a Monday: Friday and the weekend)."""
+    the start of today, both in the viewer's time zone (on a Monday: Friday and the weekend).
+
+    Read from the deals at those stages by the moment they entered them (the deal's stage
+    index), not by scanning the stage history: the same moves, for the deals still closed.
+    """
     today = now.astimezone(tz).date()
     first = previous_working_day(today, weekdays(viewer.workspace))
     since = datetime.combine(first, time.min, tzinfo=tz)
     until = datetime.combine(today, time.min, tzinfo=tz)
-    deals = _owned_by(visible_deals(viewer), managers)
-    changes = list(
-        StageChange.objects.filter(
-            workspace_id=viewer.workspace_id,
-            to_stage__kind__in=[StageKind.WON, StageKind.LOST],
-            changed_at__gte=since,
-            changed_at__lt=until,
-            deal__in=deals.values("id"),
-        )
-        .select_related("deal", "deal__owner", "deal__company", "to_stage")
-        .order_by("changed_at", "id")[: CLOSED_LIMIT * 2 + 1]
+    closing = Stage.objects.filter(
+        workspace_id=viewer.workspace_id, kind__in=[StageKind.WON, StageKind.LOST]
     )
-    capped = len(changes) > CLOSED_LIMIT * 2
-    latest: dict[int, StageChange] = {}
-    for ch in changes[: CLOSED_LIMIT * 2]:
-        latest[ch.deal_id] = ch  # a deal closed twice in the window: its last word
-    won, lost = [], []
-    for ch in latest.values():
-        is_won = ch.to_stage.kind == StageKind.WON
-        row = ClosedDeal(ch.deal, ch.changed_at, is_won, "" if is_won else ch.deal.loss_reason)
-        (won if is_won else lost).append(row)
-    won.sort(key=lambda r: (-r.deal.amount, r.deal.id))
-    lost.sort(key=lambda r: (-r.deal.amount, r.deal.id))
+    kinds = dict(closing.values_list("id", "kind"))
+    deals = _owned_by(
+        visible_deals(viewer).filter(
+            stage_id__in=list(kinds), stage_entered_at__gte=since, stage_entered_at__lt=until
+        ),
+        managers,
+    )
+    lists = {}
+    for kind in (StageKind.WON, StageKind.LOST):
+        ids = [i for i, k in kinds.items() if k == kind]
+        rows = list(
+            deals.filter(stage_id__in=ids)
+            .select_related("owner", "company")
+            .order_by("-amount", "id")[: CLOSED_LIMIT + 1]
+        )
+        lists[kind] = [
+            ClosedDeal(
+                d,
+                d.stage_entered_at,
+                kind == StageKind.WON,
+                "" if kind == StageKind.WON else d.loss_reason,
+            )
+            for d in rows
+        ]
+    won_ids = [i for i, k in kinds.items() if k == StageKind.WON]
+    won_amount = deals.filter(stage_id__in=won_ids).order_by().aggregate(s=Sum("amount"))["s"]
+    won, lost = lists[StageKind.WON], lists[StageKind.LOST]
     return ClosedSection(
         first,
         today,
         won[:CLOSED_LIMIT],
         lost[:CLOSED_LIMIT],
-        sum((r.deal.amount for r in won), Decimal(0)),
-        capped or len(won) > CLOSED_LIMIT or len(lost) > CLOSED_LIMIT,
+        won_amount or Decimal(0),
+        len(won) > CLOSED_LIMIT or len(lost) > CLOSED_LIMIT,
     )
 
 
