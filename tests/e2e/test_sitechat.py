@@ -6,6 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
@@ -67,11 +68,16 @@ def test_a_visitor_and_the_manager_on_duty_chat_across_origins(
     duty.save()
 
     # The head copies the tag from the channel's settings page.
+    ARTIFACTS.mkdir(exist_ok=True)
+    httpx.get(live_server.url + "/accounts/login/", timeout=60)  # the first page warms up
     head = login(org.head)
     head.goto(f"/settings/channels/{channel.id}/")
+    head.screenshot(path=str(ARTIFACTS / "sitechat-settings.png"), full_page=True)
     tag = head.locator("#embed-code").input_value()
     assert tag == f'<script src="{live_server.url}/widget/{channel.webhook_key}.js" async></script>'
     company_site.script = tag
+    head.goto("/settings/channels/")
+    assert head.locator(f"[data-channel='{channel.name}'] input").input_value() == tag
 
     manager = login(duty)
     manager.goto("/inbox/")
@@ -119,7 +125,6 @@ def test_a_visitor_and_the_manager_on_duty_chat_across_origins(
     assert conversation.contact.phone == "+79165554433"
     assert Communication.objects.filter(conversation=conversation).count() == 3
 
-    ARTIFACTS.mkdir(exist_ok=True)
     visitor.screenshot(path=str(ARTIFACTS / "sitechat-desktop.png"))
 
     # A phone: the panel takes the whole screen, and the conversation is resumed from storage.

@@ -417,7 +417,7 @@ class SiteChatProvider(Provider):
                     (6, gettext_lazy("Sun")),
                 ],
                 initial=list(DAYS),
-                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+                widget=WeekdaysWidget(),
             ),
         }
 
@@ -434,6 +434,12 @@ class SiteChatProvider(Provider):
         values["greeting"] = (values.get("greeting") or "").strip()
         values["colour"] = (values.get("colour") or DEFAULTS["colour"]).lower()
         return values
+
+
+class WeekdaysWidget(forms.CheckboxSelectMultiple):
+    """The week's days as a row of checkboxes."""
+
+    template_name = "inbox/settings/_weekdays_widget.html"
 
 
 class OriginsField(forms.CharField):

@@ -382,6 +382,8 @@ def test_the_head_configures_the_widget_and_copies_the_script_tag(client, org):
     tag = f'&lt;script src="http://testserver/widget/{channel.webhook_key}.js" async&gt;'
     assert tag in page
     assert "09:00" in page and "#d63939" in page
+    assert "перед закрывающим тегом &lt;/body&gt;" in page
+    assert 'value="5" id="id_option_work_days_5">' in page  # Saturday, not a working day
 
 
 def test_a_path_is_not_an_allowed_origin(client, org):
