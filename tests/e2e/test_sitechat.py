@@ -145,3 +145,35 @@ def test_a_visitor_and_the_manager_on_duty_chat_across_origins(
     phone.screenshot(path=str(ARTIFACTS / "sitechat-phone.png"))
     phone_ctx.close()
     visitor_ctx.close()
+
+
+def test_out_of_hours_the_widget_takes_a_request_that_becomes_a_lead(
+    org, browser, live_server, company_site
+):
+    cache.clear()
+    channel = site_chat(org, allowed_origins=[company_site.url], work_days=[], language="en")
+    company_site.script = (
+        f'<script src="{live_server.url}/widget/{channel.webhook_key}.js" async></script>'
+    )
+    ctx = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(20_000)
+    page = ctx.new_page()
+    page.goto(company_site.url + "/")
+    page.locator("#voronka-chat .launcher").click()
+    panel = page.locator("#voronka-chat .panel")
+    expect(panel).to_contain_text("We are offline now")
+    assert panel.locator("textarea[name=text]").count() == 1
+    panel.locator("input[name=name]").fill("Pyotr")
+    panel.locator("input[name=email]").fill("not an address")
+    panel.locator("textarea[name=text]").fill("Call me about the sofa, please")
+    panel.get_by_role("button", name="Send the request").click()
+    expect(panel.locator(".error")).to_have_text("This does not look like an email address.")
+    panel.locator("input[name=email]").fill("pyotr@example.com")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sitechat-offline-phone.png"))
+    panel.get_by_role("button", name="Send the request").click()
+    expect(panel).to_contain_text("Your request is received")
+    conversation = Conversation.objects.select_related("contact", "deal").get(channel=channel)
+    assert conversation.contact.email == "pyotr@example.com"
+    assert conversation.deal.contact == conversation.contact
+    ctx.close()

@@ -155,6 +155,7 @@
 
   function detailsForm(offline, done) {
     var form = el("form", "details");
+    form.noValidate = true; // the server says what is wrong, in the widget's language
     if (!offline) form.appendChild(el("p", "hint", S.contact_hint));
     field(form, "name", "text", S.name).autocomplete = "name";
     field(form, "phone", "tel", S.phone).autocomplete = "tel";
