@@ -18,7 +18,8 @@ from the raw rows):
 - **Footprints** (``DealFootprint``) are built as JSON by the database, in the format
   ``rules.deal_footprint`` writes, so that a later change to a deal is applied as a difference.
 - **Comments.** A comment counts when its text, whitespace collapsed, is at least the shortest
-  length that counts (``control.rules.comment_counts``). The statement decides every comment
+  length that counts (``control.rules.comment_counts``). On SQLite (in this process) the rule
+  itself is a function of the statement. On PostgreSQL the statement decides every comment
   whose only whitespace is single spaces; the rare others (tabs, line breaks, runs of spaces,
   other Unicode spaces) are read back and judged in Python.
 """
@@ -106,17 +107,15 @@ class Dialect:
         # be the next day. The whole seconds alone never are.
         return f"date(substr({column}, 1, 19), {shift} || ' seconds')"
 
-    def seconds_between(self, earlier: str, later: str) -> str:
-        """Whole seconds from ``earlier`` to ``later`` (truncated; never negative here); for a
-        statement with parameters (its percent signs doubled)."""
+    def micros(self, column: str) -> str:
+        """Microseconds since the epoch of a UTC ``column``, exactly (an integer); for a
+        statement with parameters (its percent signs doubled). SQLite's own date arithmetic
+        rounds to milliseconds: its whole seconds and the stored microseconds are added."""
         if self.pg:
-            return f"FLOOR(EXTRACT(EPOCH FROM {later}) - EXTRACT(EPOCH FROM {earlier}))::bigint"
-        # SQLite's own arithmetic rounds to milliseconds: whole seconds and microseconds apart.
-        micro = "CAST(substr({0}, 21, 6) AS INTEGER)"
+            return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::bigint"
         return (
-            f"(((CAST(strftime('%%s', substr({later}, 1, 19)) AS INTEGER) "
-            f"- CAST(strftime('%%s', substr({earlier}, 1, 19)) AS INTEGER)) * 1000000 "
-            f"+ {micro.format(later)} - {micro.format(earlier)}) / 1000000)"
+            f"(CAST(strftime('%%s', substr({column}, 1, 19)) AS INTEGER) * 1000000 "
+            f"+ CAST(substr({column}, 21, 6) AS INTEGER))"
         )
 
     def bucket(self, seconds: str) -> str:
@@ -188,8 +187,9 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
     span = _span(ws)
     spans = offsets(tz, *span) if span else [(None, 0)]
     changes, deals, stages = _table(StageChange), _table(Deal), _table(Stage)
-    seconds_stay = d.seconds_between("at", "next_at")
-    seconds_cycle = d.seconds_between("first_at", "at")
+    # Whole seconds (truncated: never negative here), computed once per row.
+    seconds_stay = "stay_s"
+    seconds_cycle = "cycle_s"
     temp = "analytics_rebuild_change"
     started = time.monotonic()
     with connection.cursor() as cur:
@@ -197,13 +197,18 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
         cur.execute(
             f"""
             CREATE TEMPORARY TABLE {temp} AS
-            SELECT deal_id, p, o, s, company, n,
+            SELECT deal_id, p, o, s, company, n, day, stage, from_id, reason, cents, later_won,
+                   next_stage,
+                   CASE WHEN stay_s IS NOT NULL THEN {d.bucket(seconds_stay)} END AS stay_hours,
+                   CASE WHEN kind = 'won' THEN {d.bucket(seconds_cycle)} END AS cycle_hours
+            FROM (
+            SELECT deal_id, p, o, s, company, n, kind,
                    {d.local_day("at", spans)} AS day,
                    stage, from_id,
                    CASE WHEN kind = 'lost' THEN reason ELSE '' END AS reason,
                    cents, later_won, next_stage,
-                   CASE WHEN next_at IS NOT NULL THEN {d.bucket(seconds_stay)} END AS stay_hours,
-                   CASE WHEN kind = 'won' THEN {d.bucket(seconds_cycle)} END AS cycle_hours
+                   (next_us - at_us) / 1000000 AS stay_s,
+                   (at_us - first_us) / 1000000 AS cycle_s
             FROM (
                 SELECT sc.deal_id, dl.pipeline_id AS p, dl.owner_id AS o,
                        COALESCE(dl.source, '') AS s, COALESCE(dl.company_id, 0) AS company,
@@ -213,9 +218,10 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
                        COALESCE(sc.from_stage_id, 0) AS from_id,
                        COALESCE(st.kind, 'open') AS kind,
                        ROW_NUMBER() OVER w AS n,
-                       LEAD(sc.changed_at) OVER w AS next_at,
+                       {d.micros("sc.changed_at")} AS at_us,
+                       LEAD({d.micros("sc.changed_at")}) OVER w AS next_us,
                        LEAD(sc.to_stage_id) OVER w AS next_stage,
-                       FIRST_VALUE(sc.changed_at) OVER w AS first_at,
+                       FIRST_VALUE({d.micros("sc.changed_at")}) OVER w AS first_us,
                        MAX(CASE WHEN st.kind = 'won' THEN 1 ELSE 0 END) OVER (
                            PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id
                            ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING
@@ -226,6 +232,7 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
                 WHERE dl.workspace_id = %s
                 WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
             ) h
+            ) t
             """,
             [ws, ws],
         )
@@ -326,9 +333,25 @@ def rebuild_communications(
         f"AND NOT ({d.other_spaces('c.comment')} OR c.comment LIKE '%%  %%') "
         "AND length(trim(c.comment, ' ')) >= %s"
     )
+    pattern = d.other_spaces_pattern()
+    params = [ws, min_length, pattern, min_length, ws]
     if d.pg:
         sure = sure.replace("trim(c.comment, ' ')", "btrim(c.comment, ' ')")
-    pattern = d.other_spaces_pattern()
+    else:
+        # SQLite runs in this process: the rule itself judges every comment, as a function of
+        # the statement (a pattern over the Unicode spaces costs SQLite far more).
+        connection.ensure_connection()
+        connection.connection.create_function(
+            "voronka_comment_counts",
+            2,
+            lambda text, length: int(comment_counts(text, length)),
+            deterministic=True,
+        )
+        sure = (
+            f"c.kind IN ({kinds}) AND length(c.comment) >= %s "
+            "AND voronka_comment_counts(c.comment, %s)"
+        )
+        params = [ws, min_length, min_length, ws]
     with connection.cursor() as cur:
         cur.execute(
             f"""
@@ -348,9 +371,11 @@ def rebuild_communications(
                 FROM {comms} c WHERE c.workspace_id = %s
             ) t GROUP BY day, author, kind, direction, outcome
             """,
-            [ws, min_length, pattern, min_length, ws],
+            params,
         )
         written = cur.rowcount
+        if not d.pg:
+            return _done(written, timings, started)
         # The comments the statement could not judge: whitespace other than single spaces.
         out_field = ", c.outcome" if HAS_OUTCOME else ""
         cur.execute(
@@ -387,6 +412,12 @@ def rebuild_communications(
             direction=direction,
             outcome=outcome_,
         ).update(commented=F("commented") + n)
+    return _done(written, timings, started)
+
+
+def _done(written: int, timings: dict | None, started: float) -> int:
+    import time
+
     if timings is not None:
         timings["communications"] = time.monotonic() - started
     return written
