@@ -52,7 +52,7 @@ class EmailProvider(Provider):
         def security(label):
             return forms.ChoiceField(label=label, choices=SECURITY_CHOICES, initial="ssl")
 
-        return {
+        fields = {
             "address": forms.EmailField(
                 label=_("Email address"), help_text=_("Mail is sent from this address.")
             ),
@@ -75,6 +75,10 @@ class EmailProvider(Provider):
                 initial="Sent",
             ),
         }
+        for field in fields.values():  # the toolkit's classes (the form styles only its own)
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
+        return fields
 
     def clean_options(self, values: dict) -> dict:
         cleaned = {}
