@@ -4,6 +4,9 @@ import pytest
 from django.test import Client
 
 from voronka.api.tests.caller import Caller
+from voronka.control.actions import do_update_rule_settings
+from voronka.control.models import RuleSettings
+from voronka.core.errors import Invalid
 
 from .daily_history import DAY, known_week, plan_week
 
@@ -151,3 +154,39 @@ def test_the_control_screen_and_the_navigation_lead_to_the_report(org):
     assert 'id="daily-report-link"' in html and 'href="/control/daily/"' in html
     nav = client_for(org.manager1).get("/control/daily/").content.decode()
     assert nav.count('href="/control/daily/"') >= 1
+
+
+def test_the_head_sets_the_reports_time_and_recipients_on_the_rules_page(org):
+    c = client_for(org.head)
+    form = c.get("/settings/rules/").content.decode()
+    assert 'id="daily-report-settings"' in form and "Ежедневный отчёт" in form
+    data = {
+        "call_comment_grace_minutes": 30,
+        "meeting_comment_grace_minutes": 30,
+        "message_comment_grace_minutes": 30,
+        "min_comment_length": 20,
+        "next_contact_gap_days": "",
+        "reminder_lead_minutes": 120,
+        "work_start": "09:00",
+        "work_end": "19:00",
+        "work_days": ["0", "1", "2", "3", "4"],
+        "digest_time": "08:00",
+        "daily_report_on": "on",
+        "daily_report_time": "10:30",
+        "daily_report_to": ["head", "senior"],
+    }
+    assert c.post("/settings/rules/", data).status_code == 302
+    rules = RuleSettings.for_workspace(org.workspace.id)
+    assert (rules.daily_report_on, str(rules.daily_report_time)) == (True, "10:30:00")
+    assert rules.daily_report_to == "senior,head"
+    del data["daily_report_on"]
+    assert c.post("/settings/rules/", {**data, "daily_report_to": ["owner"]}).status_code == 302
+    rules.refresh_from_db()
+    assert (rules.daily_report_on, rules.daily_report_to) == (False, "owner")
+
+
+def test_recipients_outside_the_known_roles_are_refused(org):
+    with pytest.raises(Invalid):
+        do_update_rule_settings(org.head, daily_report_to=["assistant"])
+    with pytest.raises(Invalid):
+        do_update_rule_settings(org.head, daily_report_on="yes")
