@@ -8,6 +8,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from voronka.activities.actions import do_create_task
+from voronka.control.actions import do_snooze_deal, do_update_rule_settings
 from voronka.testing.factories import make_deal
 
 SHOTS = Path(os.environ.get("BOARD_SHOTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
@@ -25,6 +26,18 @@ def test_a_card_shows_its_state_and_the_sort_puts_overdue_first(org, login):
     overdue = make_deal(org.manager1, org.pipeline, title="Просроченный звонок", days_ago=6)
     do_create_task(org.manager1, deal=overdue, goal="Перезвонить", due_at=now - timedelta(hours=3))
     make_deal(org.manager1, org.pipeline, title="Новая без шага")
+    # Two more kinds of state, in a stage of their own so the order above stays short.
+    meeting = org.stage("Встреча назначена")
+    do_update_rule_settings(org.head, next_contact_gap_days=7)
+    far = make_deal(org.manager1, org.pipeline, title="Звонок через месяц", stage=meeting)
+    do_create_task(org.manager1, deal=far, goal="Уточнить бюджет", due_at=now + timedelta(days=30))
+    paused = make_deal(
+        org.manager1, org.pipeline, title="Ждём директора", stage=meeting, days_ago=20
+    )
+    do_create_task(org.manager1, deal=paused, goal="Созвон", due_at=now + timedelta(days=2))
+    do_snooze_deal(
+        org.manager1, paused, until=now + timedelta(days=10), reason="Директор в отпуске"
+    )
 
     page = login(org.manager1)
     page.goto("/board/")
@@ -35,6 +48,13 @@ def test_a_card_shows_its_state_and_the_sort_puts_overdue_first(org, login):
     assert stalled.inner_text() == "завис"
     assert "норма" in stalled.get_attribute("title")
     assert titles(page, new_lead) == ["Новая без шага", "Поставка позже", "Просроченный звонок"]
+    far_card = page.locator(f'.deal-card[data-deal="{far.id}"]')
+    assert far_card.locator('[data-flag="too-far"]').inner_text() == "контакт слишком далеко"
+    paused_card = page.locator(f'.deal-card[data-deal="{paused.id}"]')
+    snoozed = paused_card.locator('[data-flag="snoozed"]')
+    assert snoozed.inner_text().startswith("пауза до ")
+    assert "Директор в отпуске" in snoozed.get_attribute("title")
+    assert paused_card.locator('[data-flag="stalled"]').count() == 0  # paused, not a violation
 
     with page.expect_navigation():
         page.select_option('select[name="sort"]', "next_step")
