@@ -226,6 +226,8 @@ def test_a_new_email_from_the_deal_page_starts_a_thread(
     )
     Deal.objects.filter(pk=deal.pk).update(contact=contact)
     client.force_login(org.manager1)
+    form = client.get(reverse("inbox:deal_email", args=[deal.id])).content.decode()
+    assert 'value="oleg@client.example"' in form
 
     response = client.post(
         reverse("inbox:deal_email", args=[deal.id]),
@@ -268,6 +270,8 @@ def test_a_wrong_password_shows_the_error_and_backs_off(org, client, mailbox, ca
     client.force_login(org.head)
     settings_page = client.get(reverse("inbox:settings_channel_edit", args=[mailbox.id]))
     assert escape(first.error) in settings_page.content.decode()
+    listing = client.get(reverse("inbox:settings_channels")).content.decode()
+    assert 'data-testid="mailbox-failing"' in listing
     control = client.get(reverse("control:screen")).content.decode()
     assert "Отдел продаж" in control and "data-failing-channel" in control
 
