@@ -70,7 +70,9 @@ def machine() -> dict:
 
 def _run_one(vendor: str, deals: int, requests: int, events: int, scenarios: list[str]) -> dict:
     OUT.mkdir(exist_ok=True)
-    result_file = OUT / f"result-{vendor}.json"
+    # An ingest-only run writes beside, never over, the page figures of the last full run.
+    only_ingest = "-ingest" if scenarios == ["ingest"] else ""
+    result_file = OUT / f"result-{vendor}{only_ingest}.json"
     result_file.unlink(missing_ok=True)
     env = {
         **os.environ,
@@ -355,6 +357,9 @@ def main() -> int:
         command = "BENCH_REUSE=1 " + command
     if scenarios != list(SCENARIOS):
         command = f"BENCH_SCENARIOS={','.join(scenarios)} " + command
+    if scenarios == ["ingest"]:
+        run = not os.environ.get("BENCH_REPORT")
+        return ingest_only(vendors, requests, deals, events, command, run=run)
     if os.environ.get("BENCH_REPORT"):
         results = []
         for v in vendors:
@@ -372,15 +377,7 @@ def main() -> int:
                 r["command"] = command
                 _keep_ingest(r, v)
                 path = OUT / f"result-{v}.json"
-                if set(scenarios) == {"ingest"}:
-                    # The other sections keep the figures of the last run that measured them.
-                    r = (
-                        json.loads(path.read_text(encoding="utf-8"))
-                        if path.exists()
-                        else {"vendor": v, "error": f"no page figures of {v} in {OUT}"}
-                    )
-                else:
-                    path.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
+                path.write_text(json.dumps(r, ensure_ascii=False, indent=1), encoding="utf-8")
             results.append(r)
     versions = ", ".join(r["database"] for r in results if "database" in r)
     print()
@@ -408,9 +405,6 @@ def main() -> int:
             f"`{r['command']}` ({r['database']})" for r in results if "command" in r
         )
         produced = f"Produced by {command}, reported with `BENCH_REPORT=1 make bench`"
-    elif set(scenarios) == {"ingest"} and commands:
-        pages = "; ".join(f"`{r['command']}` ({r['database']})" for r in results if "command" in r)
-        produced = f"Page and job figures produced by {pages}; the ingest section by `{command}`"
     else:
         produced = f"Produced by `{command}`"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -466,41 +460,91 @@ def main() -> int:
             *jobs,
             "",
         ]
-    ingest = ingest_lines(vendors)
+    ingest = ingest_section(vendors)
     if ingest:
         print()
         for line in ingest:
             print(line)
-        doc += [
-            "## Ingest (issue 4)",
-            "",
-            "`BENCH_SCENARIOS=ingest make bench` (`bench/ingest.py`; its own fresh database, not "
-            "the generated deals): the real server, gunicorn with the production settings and "
-            "`--preload`, beside the background worker, as `voronka serve` starts them; 32 "
-            "senders in a process of their own (asyncio, HTTP/1.1 keep-alive, every body signed "
-            "with the generic PBX channel's HMAC before the clock starts) each post one call "
-            "event at a time and wait for its answer. Events/s are those acknowledged (2xx) "
-            "within the timed window after a warm-up; latency is per request as the sender sees "
-            "it. CPU per event is each side's CPU time over the window divided by the events: "
-            "the web server (all gunicorn processes), PostgreSQL (all its processes; SQLite "
-            "works inside the web server), the senders, the worker. A busy server answers once "
-            "the event is stored (one INSERT and its commit) and the worker processes it "
-            "(matching, contact, deal, task, rules, rollups); its pace is watched after the "
-            "senders stop, and the rest of that backlog is dropped before the durability run. "
-            "Durability: the same senders, the server and the worker killed with SIGKILL "
-            "halfway and restarted a second later, every unacknowledged event sent again until "
-            "acknowledged; then the database is counted once the worker has processed "
-            "everything (or the drain time is up).",
-            "",
-            *ingest,
-            "",
-        ]
+        doc += ingest
     if slow:
         doc += ["## Slowest queries behind the missed targets", "", *slow, ""]
     (HERE / "RESULTS.md").write_text("\n".join(doc), encoding="utf-8")
     print()
     print(f"Written to {HERE / 'RESULTS.md'}")
     return 0 if all("error" not in r for r in results) else 1
+
+
+INGEST_HEADING = "## Ingest (issue 4)"
+
+
+def ingest_section(vendors: list[str]) -> list[str]:
+    lines = ingest_lines(vendors)
+    if not lines:
+        return []
+    return [
+        INGEST_HEADING,
+        "",
+        "`BENCH_SCENARIOS=ingest make bench` (`bench/ingest.py`; its own fresh database, not "
+        "the generated deals): the real server, gunicorn with the production settings and "
+        "`--preload`, beside the background worker, as `voronka serve` starts them; 32 "
+        "senders in a process of their own (asyncio, HTTP/1.1 keep-alive, every body signed "
+        "with the generic PBX channel's HMAC before the clock starts) each post one call "
+        "event at a time and wait for its answer. Events/s are those acknowledged (2xx) "
+        "within the timed window after a warm-up; latency is per request as the sender sees "
+        "it. CPU per event is each side's CPU time over the window divided by the events: "
+        "the web server (all gunicorn processes), PostgreSQL (all its processes; SQLite "
+        "works inside the web server), the senders, the worker. A busy server answers once "
+        "the event is stored (one INSERT and its commit) and the worker processes it "
+        "(matching, contact, deal, task, rules, rollups); its pace is watched after the "
+        "senders stop, and the rest of that backlog is dropped before the durability run. "
+        "Durability: the same senders, the server and the worker killed with SIGKILL "
+        "halfway and restarted a second later, every unacknowledged event sent again until "
+        "acknowledged; then the database is counted once the worker has processed "
+        "everything (or the drain time is up). The load average is the machine's: at a load "
+        "far above its cores the figures measure the competition for the CPU as much as the "
+        "ingest path.",
+        "",
+        *lines,
+        "",
+    ]
+
+
+def ingest_only(
+    vendors: list[str], requests: int, deals: int, events: int, command: str, *, run: bool
+) -> int:
+    """``BENCH_SCENARIOS=ingest``: run it on each database (with ``BENCH_REPORT``, only report
+    its last figures) and put its section into the existing RESULTS.md, leaving the other
+    sections as the last full run wrote them."""
+    failed = False
+    for v in vendors if run else []:
+        r = _run_one(v, deals, requests, events, ["ingest"])
+        if "error" in r:
+            print(r["error"])
+            failed = True
+            continue
+        r["command"] = command
+        _keep_ingest(r, v)
+    section = ingest_section(vendors)
+    print()
+    print("\n".join(section))
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    lines = text.rstrip("\n").split("\n")
+    if INGEST_HEADING in lines:  # replace the earlier ingest section, up to the next heading
+        start = lines.index(INGEST_HEADING)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        lines[start:end] = section
+    else:
+        slowest = "## Slowest queries behind the missed targets"
+        at = lines.index(slowest) if slowest in lines else len(lines)
+        if at == len(lines):
+            lines.append("")
+        lines[at:at] = section
+    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+    print(f"Ingest section written to {path}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -47,15 +47,17 @@ def main() -> None:
     requests = int(os.environ["BENCH_REQUESTS"])
     out = os.environ["BENCH_RESULT"]
     label = connection.vendor
-    _log(f"[{label}] migrating …")
+    # A scenario with NEEDS_DATA = False (ingest) makes its own database: nothing to generate.
+    needs_data = any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios)
     t0 = time.monotonic()
-    call_command("migrate", verbosity=0, interactive=False)
+    if needs_data:
+        _log(f"[{label}] migrating …")
+        call_command("migrate", verbosity=0, interactive=False)
     migrate_s = time.monotonic() - t0
     data = existing() if os.environ.get("BENCH_REUSE") else None
     reused = data is not None
     saved = Path(os.environ.get("BENCH_DATA_INFO", os.devnull))
-    # A scenario with NEEDS_DATA = False (ingest) makes its own database: nothing to generate.
-    if data is None and not any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios):
+    if data is None and not needs_data:
         from .generate import Dataset
 
         data = Dataset(0, "", "", [], {}, [], {})
