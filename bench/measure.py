@@ -26,16 +26,16 @@ WARMUP = 20
 
 @dataclass(frozen=True)
 class Target:
-    metric: str  # "p95" or "p99" of a request in ms, or "seconds" of a job
+    metric: str  # "p95" or "p99" of a request in ms, "seconds" of a job, or a "ratio"
     limit: float
 
     @property
     def unit(self) -> str:
-        return "s" if self.metric == "seconds" else "ms"
+        return {"seconds": "s", "ratio": ""}.get(self.metric, "ms")
 
     @property
     def text(self) -> str:
-        return f"{self.metric} ≤ {self.limit:g} {self.unit}"
+        return f"{self.metric} ≤ {self.limit:g} {self.unit}".rstrip()
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -159,7 +159,7 @@ def probe(
 #: this package with ``TARGETS`` {kind: Target}, ``LABELS`` {kind: text} and
 #: ``run(data, requests, log) -> {name: figures}``; figures name their ``kind`` and ``who``.
 #: A request's figures come from ``probe``; a job's are {"seconds": …, "steps": {…}}.
-SCENARIOS = ("crud", "control", "ingest")
+SCENARIOS = ("crud", "control", "ingest", "analytics")
 
 
 def scenario(name: str):
