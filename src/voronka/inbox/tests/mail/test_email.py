@@ -324,3 +324,20 @@ def test_the_worker_reads_each_due_mailbox_once(org, mailbox, imap_server, accou
     assert Communication.objects.filter(conversation__channel=mailbox).count() == 1
     assert fetch_mailboxes.call() == 0  # not due again before its minute is over
     assert fetch_one.call(mailbox.id) == 0
+
+
+def test_a_colleagues_deal_and_the_mailbox_settings_are_absent_for_a_manager(org, client, mailbox):
+    from voronka.testing.factories import make_deal
+
+    deal = make_deal(org.manager3, org.pipeline, owner=org.manager3)
+    client.force_login(org.manager1)
+
+    assert client.get(reverse("inbox:deal_email", args=[deal.id])).status_code == 404
+    sent = client.post(
+        reverse("inbox:deal_email", args=[deal.id]),
+        {"channel": mailbox.id, "to": "x@client.example", "subject": "s", "text": "t"},
+    )
+    assert sent.status_code == 404
+    for name in ("inbox:settings_mailbox_owner", "inbox:settings_mailbox_fetch"):
+        assert client.post(reverse(name, args=[mailbox.id])).status_code == 404
+    assert Mailbox.objects.filter(channel=mailbox, owner__isnull=False).count() == 0
