@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .base import CredentialField, Forbidden, Provider, SendFailed
+from .base import CredentialField, Forbidden, Malformed, Provider, SendFailed
 
 SECURITY_CHOICES = (
     ("ssl", _("TLS (port 993 / 465)")),
@@ -95,7 +95,8 @@ class EmailProvider(Provider):
         raise Forbidden("An email channel takes no webhooks: its mail is fetched over IMAP.")
 
     def parse(self, channel, body: bytes):
-        raise Forbidden("An email channel takes no webhooks: its mail is fetched over IMAP.")
+        # Reached only by replaying a kept email that could not be read: it still cannot be.
+        raise Malformed("An email that could not be read is not replayed; see it in the mailbox.")
 
     def send_reply(self, channel, conversation, text: str, attachments=()) -> str:
         """Answer the conversation's latest email; the headers of what was sent are kept
