@@ -212,7 +212,7 @@ async def _exchange(reader, request: bytes, writer) -> tuple[int, bool]:
     if not status_line:
         raise ConnectionResetError("closed")
     status = int(status_line.split()[1])
-    length, close = 0, False
+    length, close, chunked = 0, False, False
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b"\n", b""):
@@ -223,7 +223,15 @@ async def _exchange(reader, request: bytes, writer) -> tuple[int, bool]:
             length = int(value)
         elif name == b"connection" and value.strip().lower() == b"close":
             close = True
-    if length:
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readline()).split(b";")[0], 16)
+            await reader.readexactly(size + 2)  # the chunk and its CRLF
+            if size == 0:
+                break
+    elif length:
         await reader.readexactly(length)
     return status, close
 

@@ -252,5 +252,9 @@ class WebhookShortcut:
             except Resolver404:
                 match = None
             if match is not None and match.func is webhook:
-                return webhook(request, **match.kwargs)
+                response = webhook(request, **match.kwargs)
+                # What CommonMiddleware would add: without it the answer goes out chunked.
+                if not response.streaming and not response.has_header("Content-Length"):
+                    response.headers["Content-Length"] = str(len(response.content))
+                return response
         return self.get_response(request)
