@@ -62,9 +62,17 @@ lint: venv
 check: venv assets messages-compiled
 	DATABASE_URL=sqlite://:memory: $(VORONKA) makemigrations --check --dry-run --verbosity 1
 
+# The suite runs on SQLite and on a throwaway PostgreSQL side by side (one core each), each pass
+# with its own var folder; their logs are printed when both have finished.
 test: system-deps lint check
-	$(VENV)/bin/pytest
-	VORONKA_TEST_DB=postgres $(VENV)/bin/pytest
+	@mkdir -p var; rm -f var/test-sqlite.log var/test-postgres.log; \
+	echo "running the suite on SQLite and on PostgreSQL (logs: var/test-sqlite.log, var/test-postgres.log)"; \
+	VORONKA_VAR=$(CURDIR)/var/test-sqlite $(VENV)/bin/pytest >var/test-sqlite.log 2>&1 & sqlite=$$!; \
+	VORONKA_VAR=$(CURDIR)/var/test-postgres VORONKA_TEST_DB=postgres $(VENV)/bin/pytest >var/test-postgres.log 2>&1 & postgres=$$!; \
+	wait $$sqlite; s=$$?; wait $$postgres; p=$$?; \
+	echo "== SQLite (exit $$s)"; cat var/test-sqlite.log; \
+	echo "== PostgreSQL (exit $$p)"; cat var/test-postgres.log; \
+	test $$s -eq 0 && test $$p -eq 0
 
 bench: venv assets messages-compiled
 	$(PY) -m bench
