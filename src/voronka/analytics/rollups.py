@@ -131,6 +131,23 @@ def stage_kinds(workspace_id: int) -> dict[int, str]:
     return dict(Stage.objects.filter(workspace_id=workspace_id).values_list("id", "kind"))
 
 
+def _lock_rollups(workspace_id: int) -> None:
+    """Inside a transaction: wait for any other refresh of this workspace's rollups to commit.
+
+    Two refreshes committing at once (two webhook requests, a request and the worker) would
+    otherwise both find a rollup row missing and both insert it, and the second would fail on
+    the unique key. The workspace's ``RollupMark`` row is the lock (``SELECT … FOR UPDATE`` on
+    PostgreSQL; SQLite lets one writer in at a time anyway). It is taken before any deal row, so
+    every refresh locks in the same order.
+    """
+    RollupMark.objects.get_or_create(workspace_id=workspace_id)
+    list(
+        RollupMark.objects.select_for_update()
+        .filter(workspace_id=workspace_id)
+        .values_list("pk", flat=True)
+    )
+
+
 def refresh_deals(workspace_id: int, deal_ids) -> int:
     """Bring the rollups up to date with these deals' history and fields; returns how many
     deals' footprints changed."""
@@ -144,6 +161,7 @@ def refresh_deals(workspace_id: int, deal_ids) -> int:
     for start in range(0, len(deal_ids), 500):
         chunk = deal_ids[start : start + 500]
         with transaction.atomic():
+            _lock_rollups(workspace_id)
             deals = {
                 d[0]: d
                 for d in Deal.objects.select_for_update()
@@ -286,6 +304,7 @@ def refresh_communication_days(workspace_id: int, author_days) -> None:
     tz = ZoneInfo(workspace.timezone)
     min_length = RuleSettings.for_workspace(workspace_id).min_comment_length
     with transaction.atomic():
+        _lock_rollups(workspace_id)
         for author_id, day in pairs:
             start, end = day_bounds(day, tz)
             qs = Communication.objects.filter(
@@ -427,6 +446,7 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
     min_length = RuleSettings.for_workspace(workspace.id).min_comment_length
     ws = workspace.id
     with transaction.atomic():
+        _lock_rollups(ws)
         last_change = (
             StageChange.objects.filter(workspace_id=ws).order_by("-id").values_list("id", flat=True)
         ).first() or 0
