@@ -267,14 +267,28 @@ def do_replay_dead_letter(actor, letter: DeadLetter):
     return result
 
 
+def attach_files(comm: Communication, attachments) -> None:
+    """Store files sent with a communication: ``attachments`` are (name, bytes, content type)."""
+    from django.core.files.base import ContentFile
+
+    for name, content, content_type in attachments:
+        att = Attachment(
+            workspace_id=comm.workspace_id,
+            communication=comm,
+            name=name[:255],
+            content_type=(content_type or "")[:127],
+            size=len(content),
+        )
+        att.file.save(name, ContentFile(content), save=False)
+        att.save()
+
+
 def do_send_reply(actor, conversation: Conversation, *, text: str = "", attachments=()):
     """Answer in the conversation's own channel and put the reply on the timeline.
 
     ``attachments`` are (name, bytes, content type). The provider is called first: only a
     message it accepted is recorded as sent.
     """
-    from django.core.files.base import ContentFile
-
     from .channels.base import SendFailed
 
     if not may_write(actor):
@@ -310,16 +324,7 @@ def do_send_reply(actor, conversation: Conversation, *, text: str = "", attachme
             # The provider took it; WhatsApp's statuses move it on to delivered and read.
             delivery_status=DeliveryStatus.SENT,
         )
-        for name, content, content_type in attachments:
-            att = Attachment(
-                workspace_id=comm.workspace_id,
-                communication=comm,
-                name=name[:255],
-                content_type=(content_type or "")[:127],
-                size=len(content),
-            )
-            att.file.save(name, ContentFile(content), save=False)
-            att.save()
+        attach_files(comm, attachments)
         record_sent = getattr(provider, "record_sent", None)  # email keeps the sent headers
         if record_sent is not None:
             record_sent(channel, comm)

@@ -3,7 +3,6 @@ mailbox now instead of waiting for the worker."""
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,9 +12,9 @@ from voronka.accounts.access import may_write
 from voronka.control.evaluate import after_commit
 from voronka.core.errors import Invalid, NotAllowed
 
+from ..actions import attach_files
 from ..channels.base import SendFailed
 from ..models import (
-    Attachment,
     ChannelConfig,
     ChannelKind,
     CommKind,
@@ -107,16 +106,7 @@ def do_send_email(actor, deal, *, channel, to: str, subject: str, text: str, att
             counterpart=to[:128],
             line=mailbox_config(channel).address[:128],
         )
-        for name, content, content_type in attachments:
-            att = Attachment(
-                workspace_id=actor.workspace_id,
-                communication=comm,
-                name=name[:255],
-                content_type=(content_type or "")[:127],
-                size=len(content),
-            )
-            att.file.save(name, ContentFile(content), save=False)
-            att.save()
+        attach_files(comm, attachments)
         record_outgoing(channel, comm, sent)
         after_commit(actor.workspace_id, communications=[comm.id])
     return comm
