@@ -14,9 +14,23 @@ from playwright.sync_api import expect
 from voronka.accounts.models import User
 from voronka.inbox.ingest import on_duty
 from voronka.inbox.models import Communication, Conversation
+from voronka.inbox.sitechat_views import HELD
 from voronka.inbox.tests.sitechat_world import site_chat
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def held_polls_answer_before_the_database_goes(transactional_db, live_server, settings):
+    """The live server may still hold a visitor's poll when a test ends (the browser is gone, the
+    server's thread waits out its hold); it would then read a database the test has given up,
+    and the error would surface in whichever test runs next. Wait for every held poll first."""
+    yield
+    slots = int(getattr(settings, "VORONKA_SITECHAT_HELD_POLLS", 8))
+    taken = [HELD.acquire(timeout=60) for _ in range(slots)]
+    for got in taken:
+        if got:
+            HELD.release()
 
 
 @pytest.fixture
