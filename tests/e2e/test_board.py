@@ -4,6 +4,7 @@ deal without an open task that gets its next step planned with the move."""
 from datetime import timedelta
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from voronka.activities.actions import do_create_task, do_create_task_goal
 from voronka.activities.models import Task
@@ -56,7 +57,8 @@ def test_head_drags_a_deal_to_the_next_stage_and_sees_it_on_the_timeline(org, lo
     moved = column(page, qualification).locator(f'.deal-card[data-deal="{deal.id}"]')
     moved.wait_for()
     counter = page.locator(f'.board-column[data-stage="{qualification.id}"] [data-count]')
-    assert counter.inner_text() == "1"
+    # The count is written once the answer is read, a moment after the card lands.
+    expect(counter).to_have_text("1")
     deal.refresh_from_db()
     assert deal.stage == qualification
 

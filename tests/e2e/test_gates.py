@@ -4,6 +4,8 @@ move succeeds; the same move over the API without the fields is refused with 422
 
 from decimal import Decimal
 
+from playwright.sync_api import expect
+
 from voronka.accounts.actions import do_create_token
 from voronka.sales.models import Deal, StageChange
 from voronka.testing.factories import make_deal
@@ -88,7 +90,8 @@ def test_a_drop_asks_for_the_invoice_fields_and_the_api_names_both_when_they_are
     moved.wait_for()
     assert dialog.is_hidden()
     counter = page.locator(f'.board-column[data-stage="{invoice.id}"] [data-count]')
-    assert counter.inner_text() == "1"
+    # The count is written once the answer is read, a moment after the card lands.
+    expect(counter).to_have_text("1")
     deal = Deal.objects.get(pk=deal.pk)
     assert (deal.stage, deal.invoice_no, deal.invoice_amount) == (
         invoice,
