@@ -9,6 +9,30 @@ from simple_history.models import HistoricalRecords
 from voronka.core.models import WorkspaceModel
 
 
+class Segment(WorkspaceModel):
+    """A client segment (e.g. retail, wholesale, government) from the list the head keeps.
+
+    A company belongs to at most one; the funnel and the company list are filtered by it. A
+    segment in use is archived, never deleted.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="segment_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Company(WorkspaceModel):
     """A client organisation (контрагент)."""
 
@@ -17,6 +41,15 @@ class Company(WorkspaceModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="companies",
+    )
+    #: PROTECT: a segment with companies is archived, not deleted (see ``Segment``).
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="companies",
     )

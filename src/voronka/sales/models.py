@@ -82,6 +82,31 @@ class Stage(WorkspaceModel):
         return self.kind != StageKind.OPEN
 
 
+class Product(WorkspaceModel):
+    """A product or product line the company sells, from the list the head keeps.
+
+    A deal names at most one; the funnel, the targets and the lists are filtered by it. A
+    product in use is archived (no longer offered), never deleted: the deals sold under it keep
+    their history.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="product_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Deal(WorkspaceModel):
     """A deal (сделка): a client, an owner, an amount, and the stage it is at since when."""
 
@@ -122,6 +147,16 @@ class Deal(WorkspaceModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assisted_deals",
+    )
+    #: PROTECT: a product with deals is archived, not deleted, so that no past deal (and no
+    #: funnel or plan of a past period) silently loses the product it was sold under.
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
