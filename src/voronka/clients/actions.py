@@ -7,15 +7,27 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from voronka.accounts.access import may_write
 from voronka.core.errors import Invalid, NotAllowed
+from voronka.sales import kept_lists
 
 from . import rules
-from .models import Company, Contact
+from .models import Company, Contact, Segment
 from .phones import normalise_phone
 
-COMPANY_FIELDS = ("name", "owner", "inn", "phone", "email", "website", "city", "notes")
+COMPANY_FIELDS = (
+    "name",
+    "owner",
+    "segment",
+    "inn",
+    "phone",
+    "email",
+    "website",
+    "city",
+    "notes",
+)
 CONTACT_FIELDS = (
     "company",
     "first_name",
@@ -90,6 +102,19 @@ def _check(actor, **objects) -> None:
             raise Invalid(_("Not found."), {name: _("Not found.")})
 
 
+def _check_segment(actor, segment, current=None) -> None:
+    """A company takes a segment of the workspace's list that is not archived; a company that
+    has an archived segment already may keep it."""
+    if segment is None:
+        return
+    if not isinstance(segment, Segment) or segment.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"segment": _("Not found.")})
+    archived = Segment.objects.filter(pk=segment.pk, is_archived=True).exists()  # as it is now
+    if archived and getattr(current, "pk", None) != segment.pk:
+        message = _("The segment “%(name)s” is archived: choose another.") % {"name": segment.name}
+        raise Invalid(message, {"segment": message})
+
+
 def find_duplicates(
     actor,
     *,
@@ -157,6 +182,7 @@ def do_create_company(actor, *, name: str, owner=None, **fields) -> Company:
     _check(actor, owner=owner)
     if not values["name"]:
         raise Invalid(_("Give the company a name."), {"name": _("This field is required.")})
+    _check_segment(actor, values.get("segment"))
     company = Company(workspace_id=actor.workspace_id, owner=owner, **values)
     company._history_user = actor
     company.save()
@@ -169,6 +195,9 @@ def do_update_company(actor, company: Company, **changes) -> Company:
     _check(actor, owner=values.get("owner"))
     if "name" in values and not values["name"]:
         raise Invalid(_("Give the company a name."), {"name": _("This field is required.")})
+    if "segment" in values:
+        current = Segment.objects.filter(pk=company.segment_id).first()
+        _check_segment(actor, values["segment"], current=current)
     for k, v in values.items():
         setattr(company, k, v)
     company._history_user = actor
@@ -207,3 +236,59 @@ def do_update_contact(actor, contact: Contact, **changes) -> Contact:
 
         replan_for_contact(contact)
     return contact
+
+
+# --- Segments --------------------------------------------------------------------------------
+
+
+def _segment_words() -> kept_lists.Words:
+    return kept_lists.Words(
+        unnamed=_("Give the segment a name."),
+        taken=_("The segment “%(name)s” is on the list already."),
+        taken_archived=_("The archived segment “%(name)s” has this name; restore it instead."),
+        reorder=_("List every segment once."),
+        in_use=lambda name, count: (
+            ngettext(
+                "“%(name)s” is the segment of %(count)s company: archive it instead, and it is no "
+                "longer offered while the company keeps it.",
+                "“%(name)s” is the segment of %(count)s companies: archive it instead, and it is "
+                "no longer offered while the companies keep it.",
+                count,
+            )
+            % {"name": name, "count": count}
+        ),
+    )
+
+
+@transaction.atomic
+def do_create_segment(actor, *, name: str) -> Segment:
+    """Add a client segment to the end of the head's list."""
+    return kept_lists.create(Segment, actor, name, _segment_words())
+
+
+@transaction.atomic
+def do_update_segment(actor, segment: Segment, **changes) -> Segment:
+    """Rename a segment, move it in the list (``position``, 1 = first), archive or restore it.
+
+    An archived segment is no longer offered for companies; the companies that have it keep it.
+    """
+    return kept_lists.update(Segment, actor, segment, changes, _segment_words(), "segment")
+
+
+@transaction.atomic
+def do_reorder_segments(actor, segment_ids: list[int]) -> None:
+    """Put the segments in the given order (every segment exactly once, archived ones too)."""
+    kept_lists.reorder(Segment, actor, segment_ids, _segment_words(), "segments")
+
+
+@transaction.atomic
+def do_delete_segment(actor, segment: Segment) -> None:
+    """Delete a segment no company has (a mistake); one in use is refused: archive it instead."""
+    kept_lists.delete(
+        Segment,
+        actor,
+        segment,
+        Company.objects.filter(segment=segment),
+        _segment_words(),
+        "segment",
+    )

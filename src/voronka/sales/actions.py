@@ -8,14 +8,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from voronka.accounts.access import may_write
 from voronka.control.evaluate import after_commit
 from voronka.core import custom_fields as cf
 from voronka.core.errors import Invalid, NotAllowed
 
-from . import gates, rules
-from .models import Deal, Pipeline, Stage, StageChange, StageKind
+from . import gates, kept_lists, rules
+from .models import Deal, Pipeline, Product, Stage, StageChange, StageKind
 from .next_steps import sync_next_step_due
 
 DEAL_FIELDS = (
@@ -24,6 +25,7 @@ DEAL_FIELDS = (
     "contact",
     "owner",
     "assistant",
+    "product",
     "amount",
     "currency",
     "source",
@@ -43,6 +45,19 @@ def _check_same_workspace(actor, **objects) -> None:
     for name, obj in objects.items():
         if obj is not None and obj.workspace_id != actor.workspace_id:
             raise Invalid(_("Not found."), {name: _("Not found.")})
+
+
+def _check_product(actor, product, current=None) -> None:
+    """A deal takes a product of the workspace's list that is not archived; a deal that has an
+    archived product already may keep it."""
+    if product is None:
+        return
+    if not isinstance(product, Product) or product.workspace_id != actor.workspace_id:
+        raise Invalid(_("Not found."), {"product": _("Not found.")})
+    archived = Product.objects.filter(pk=product.pk, is_archived=True).exists()  # as it is now
+    if archived and getattr(current, "pk", None) != product.pk:
+        message = _("The product “%(name)s” is archived: choose another.") % {"name": product.name}
+        raise Invalid(message, {"product": message})
 
 
 def first_open_stage(pipeline: Pipeline) -> Stage:
@@ -97,6 +112,7 @@ def do_create_deal(
     unknown = set(fields) - set(DEAL_FIELDS)
     if unknown:
         raise Invalid(_("Unknown fields."), {f: _("Unknown field.") for f in sorted(unknown)})
+    _check_product(actor, fields.get("product"))
     custom_values = cf.clean_custom_values(actor.workspace_id, "deal", custom)
     now = at or timezone.now()
     deal = Deal(
@@ -147,6 +163,8 @@ def do_update_deal(actor, deal: Deal, *, custom=None, **changes) -> Deal:
         raise Invalid(_("Give the deal a title."), {"title": _("This field is required.")})
     custom_values = cf.clean_custom_values(actor.workspace_id, "deal", custom)
     locked = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    if "product" in changes:
+        _check_product(actor, changes["product"], current=locked.product)
     judged = {}
     for name, value in changes.items():
         if name in ("company", "contact"):
@@ -535,3 +553,54 @@ def do_reorder_loss_reasons(actor, reason_ids: list[int]) -> None:
         message = _("List every reason once.")
         raise Invalid(message, {"reasons": message})
     _renumber([rows[i] for i in reason_ids], actor)
+
+
+# --- Products --------------------------------------------------------------------------------
+
+
+def _product_words() -> kept_lists.Words:
+    return kept_lists.Words(
+        unnamed=_("Give the product a name."),
+        taken=_("The product “%(name)s” is on the list already."),
+        taken_archived=_("The archived product “%(name)s” has this name; restore it instead."),
+        reorder=_("List every product once."),
+        in_use=lambda name, count: (
+            ngettext(
+                "“%(name)s” is the product of %(count)s deal: archive it instead, and it is no "
+                "longer offered while the deal keeps it.",
+                "“%(name)s” is the product of %(count)s deals: archive it instead, and it is no "
+                "longer offered while the deals keep it.",
+                count,
+            )
+            % {"name": name, "count": count}
+        ),
+    )
+
+
+@transaction.atomic
+def do_create_product(actor, *, name: str) -> Product:
+    """Add a product to the end of the head's list."""
+    return kept_lists.create(Product, actor, name, _product_words())
+
+
+@transaction.atomic
+def do_update_product(actor, product: Product, **changes) -> Product:
+    """Rename a product, move it in the list (``position``, 1 = first), archive or restore it.
+
+    An archived product is no longer offered for deals; the deals that have it keep it.
+    """
+    return kept_lists.update(Product, actor, product, changes, _product_words(), "product")
+
+
+@transaction.atomic
+def do_reorder_products(actor, product_ids: list[int]) -> None:
+    """Put the products in the given order (every product exactly once, archived ones too)."""
+    kept_lists.reorder(Product, actor, product_ids, _product_words(), "products")
+
+
+@transaction.atomic
+def do_delete_product(actor, product: Product) -> None:
+    """Delete a product no deal has (a mistake); one in use is refused: archive it instead."""
+    kept_lists.delete(
+        Product, actor, product, Deal.objects.filter(product=product), _product_words(), "product"
+    )
