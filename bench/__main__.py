@@ -10,12 +10,21 @@ Environment:
   BENCH_SEED       random seed of the generated data (default 1)
   BENCH_REPORT     1: run nothing; write RESULTS.md again from the figures the last runs of
                    the chosen databases left in bench/out/ (e.g. after running them one by one)
-  BENCH_REUSE      1: measure the SQLite file an earlier run left in bench/out/ instead of
-                   generating again (PostgreSQL's throwaway cluster is always generated)
+  BENCH_REUSE      1: measure the data an earlier run left instead of generating again: the
+                   SQLite file bench/out/bench.sqlite3, and PostgreSQL's cluster kept in
+                   bench/out/pg/ (data/, server.log, dataset.json). The first such run
+                   generates it; later runs start the cluster, migrate to the current schema,
+                   measure and stop it cleanly (also on a failure, Ctrl-C or SIGTERM). Data
+                   generated with other BENCH_DEALS/BENCH_EVENTS/BENCH_SEED is refused, as is
+                   data without its record (bench/out/data-sqlite.json, bench/out/pg/dataset.json,
+                   written once a generation is complete): remove it to generate anew. One run
+                   at a time uses the kept cluster (bench/out/pg.lock); a second one is refused.
+                   Its server runs as the postgres user (``voronka.testing.pgcluster``).
 
 Each database runs in its own process (``bench.scenario``) with ``DATABASE_URL`` set: a fresh
-SQLite file under bench/out/, or a throwaway PostgreSQL cluster started for the run. This
-process prints the machine, the figures and PASS/MISS per target, and writes bench/RESULTS.md.
+SQLite file under bench/out/, or a throwaway PostgreSQL cluster started for the run (the kept
+one with BENCH_REUSE). This process prints the machine, the figures and PASS/MISS per target,
+and writes bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -68,6 +78,34 @@ def machine() -> dict:
     }
 
 
+class _Busy(Exception):
+    """Another run holds the kept PostgreSQL cluster."""
+
+
+def _lock_kept_cluster():
+    """Hold bench/out/pg.lock while this run uses the kept cluster (released when the file
+    closes, also when the process dies); raise _Busy if another run holds it."""
+    import fcntl
+
+    fh = open(OUT / "pg.lock", "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another run"
+        fh.close()
+        raise _Busy(holder) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}, since {datetime.now(UTC):%H:%M UTC}: {' '.join(sys.argv)}\n")
+    fh.flush()
+    return fh
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # so that the cluster is stopped on the way out
+
+
 def _run_one(vendor: str, deals: int, requests: int, events: int, scenarios: list[str]) -> dict:
     OUT.mkdir(exist_ok=True)
     # An ingest-only run writes beside, never over, the page figures of the last full run.
@@ -89,23 +127,50 @@ def _run_one(vendor: str, deals: int, requests: int, events: int, scenarios: lis
         "BENCH_DATA_INFO": str(OUT / f"data-{vendor}.json"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-    stop = None
+    stop = lock = None
+    reuse = bool(os.environ.get("BENCH_REUSE"))
     if vendor == "sqlite":
         db = OUT / "bench.sqlite3"
-        if not os.environ.get("BENCH_REUSE"):
+        if not reuse:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{db}"
+        env["BENCH_DATA_PLACE"] = str(db)
     else:
+        from bench.measure import scenario
         from voronka.testing.pgcluster import start_cluster
 
-        url, stop = start_cluster()
+        keep = None
+        # The kept cluster holds the generated deals; a scenario that makes its own database
+        # (ingest) runs beside a throwaway one as before.
+        if reuse and any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios):
+            keep = OUT / "pg"
+            try:
+                lock = _lock_kept_cluster()
+            except _Busy as busy:
+                return {"vendor": vendor, "error": f"the kept cluster {keep} is in use ({busy})"}
+            env["BENCH_DATA_INFO"] = str(keep / "dataset.json")
+            env["BENCH_DATA_PLACE"] = f"the PostgreSQL cluster kept in {keep}"
+            print(f"[postgresql] starting the cluster kept in {keep} …", flush=True)
+        previous = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            url, stop = start_cluster(keep=str(keep) if keep else None)
+        except BaseException:
+            signal.signal(signal.SIGTERM, previous)
+            if lock is not None:
+                lock.close()
+            raise
         env["DATABASE_URL"] = url
     try:
         proc = subprocess.run([sys.executable, "-m", "bench.scenario"], cwd=ROOT, env=env)
     finally:
         if stop is not None:
+            if lock is not None:
+                print(f"[postgresql] stopping the cluster kept in {OUT / 'pg'} …", flush=True)
             stop()
+            signal.signal(signal.SIGTERM, previous)
+        if lock is not None:
+            lock.close()
     if proc.returncode != 0 or not result_file.exists():
         return {"vendor": vendor, "error": f"the {vendor} run failed (exit {proc.returncode})"}
     return json.loads(result_file.read_text(encoding="utf-8"))
@@ -285,12 +350,13 @@ def data_lines(results: list[dict]) -> list[str]:
             made = f"generate {r['generate_s']} s" + (f" ({steps})" if steps else "")
             if r.get("reused"):
                 made = "generated by an earlier run (BENCH_REUSE): " + made
+        seed = f" (seed {r['seed']})" if r.get("seed") is not None else ""
         lines.append(
             f"- {r['database']}: {r['deals']:,} deals ({r.get('open_deals', 0):,} open), "
             f"{r.get('events', 0):,} events ({r['stage_changes']:,} stage changes, "
             f"{r.get('communications', 0):,} communications), {r['tasks']:,} tasks, "
             f"{r.get('snoozes', 0):,} snoozes, {r['companies']:,} companies, "
-            f"{r['managers']} managers; "
+            f"{r['managers']} managers{seed}; "
             f"migrate {r['migrate_s']} s, {made}; "
             f"{r['requests']} timed requests per probe; scenarios "
             f"{', '.join(r.get('scenarios', ['crud']))}; load average "

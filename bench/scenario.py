@@ -4,6 +4,12 @@
 pointing at a fresh SQLite file or a throwaway PostgreSQL cluster, so that Django is set up
 for exactly one database per process. The shared data is generated once; then each scenario
 ``BENCH_SCENARIOS`` names (``bench.measure.SCENARIOS``) measures it in turn.
+
+With ``BENCH_REUSE`` the database may hold the data of an earlier run (the SQLite file, the
+kept PostgreSQL cluster): it is migrated to the current schema and measured again. A
+generation records what it was generated with (deals, events, seed) in ``BENCH_DATA_INFO``
+once it has finished; data generated with other figures than this run asks for, or without
+such a record (an interrupted generation), is refused rather than measured.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -30,7 +37,32 @@ def _database_version() -> str:
         return "SQLite " + cur.fetchone()[0]
 
 
-def main() -> None:
+def _refusal(info: dict, wanted: dict, data) -> str | None:
+    """Why the data an earlier run left must not be measured as this run's, or None."""
+    if not info:
+        return (
+            "it holds a generated workspace but no record of how it was generated "
+            "(an interrupted generation?)"
+        )
+    names = {"deals": "BENCH_DEALS", "events": "BENCH_EVENTS", "seed": "BENCH_SEED"}
+    if "deals" in info:
+        differ = [k for k in names if info.get(k) != wanted[k]]
+        if differ:
+            was = ", ".join(f"{names[k]}={info.get(k)}" for k in differ)
+            now = ", ".join(f"{names[k]}={wanted[k]}" for k in differ)
+            return f"it was generated with {was}; this run asks for {now}"
+        if data.deals != info["deals"]:
+            return f"it holds {data.deals:,} deals, not the {info['deals']:,} it was generated with"
+        return None
+    # A record from before the figures were written in it: judge by what the database holds.
+    if data.deals != wanted["deals"]:
+        return f"it holds {data.deals:,} deals; this run asks for {wanted['deals']:,}"
+    if abs(data.events - wanted["events"]) > 0.01 * wanted["events"]:
+        return f"it holds {data.events:,} events; this run asks for {wanted['events']:,}"
+    return None
+
+
+def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voronka.settings")
     import django
 
@@ -46,6 +78,7 @@ def main() -> None:
     scenarios = [s for s in os.environ["BENCH_SCENARIOS"].split(",") if s]
     requests = int(os.environ["BENCH_REQUESTS"])
     out = os.environ["BENCH_RESULT"]
+    seed = int(os.environ.get("BENCH_SEED", "1"))
     label = connection.vendor
     # A scenario with NEEDS_DATA = False (ingest) makes its own database: nothing to generate.
     needs_data = any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios)
@@ -57,6 +90,19 @@ def main() -> None:
     data = existing() if os.environ.get("BENCH_REUSE") else None
     reused = data is not None
     saved = Path(os.environ.get("BENCH_DATA_INFO", os.devnull))
+    info = {}
+    if data is not None:
+        info = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
+        refusal = _refusal(info, {"deals": deals, "events": events, "seed": seed}, data)
+        if refusal:
+            place = os.environ.get("BENCH_DATA_PLACE", "the database")
+            _log(
+                f"[{label}] not reusing {place}: {refusal}. Run with the figures it was "
+                "generated with, or remove it (or run without BENCH_REUSE) to generate anew."
+            )
+            return 3
+        if "seed" not in info:
+            _log(f"[{label}] note: the data's record does not say its seed (from an older run)")
     if data is None and not needs_data:
         from .generate import Dataset
 
@@ -65,20 +111,25 @@ def main() -> None:
         _log(f"[{label}] no generated data needed; measuring …")
     elif data is not None:
         # An earlier run's data, kept: its generation's timings come from beside the database.
-        info = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
         data.timings = info.get("steps", {})
         generate_s = info.get("seconds")
         _log(f"[{label}] reusing the data of an earlier run ({data.deals:,} deals); measuring …")
     else:
         _log(f"[{label}] generating {deals:,} deals and {events:,} events …")
+        record = saved.parent.is_dir() and str(saved) != os.devnull
+        if record:  # an earlier data set's record goes now; this one's once it is complete
+            saved.unlink(missing_ok=True)
         t0 = time.monotonic()
-        seed = int(os.environ.get("BENCH_SEED", "1"))
         data = generate(deals, events=events, seed=seed, log=_log)
         generate_s = time.monotonic() - t0
-        if saved.parent.is_dir() and str(saved) != os.devnull:
+        if record:
             saved.write_text(
                 json.dumps(
                     {
+                        "deals": deals,
+                        "events": events,
+                        "seed": seed,
+                        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                         "seconds": round(generate_s, 1),
                         "steps": {k: round(v, 1) for k, v in data.timings.items()},
                     }
@@ -109,6 +160,7 @@ def main() -> None:
         "generate_s": None if generate_s is None else round(generate_s, 1),
         "generate_steps_s": {k: round(v, 1) for k, v in data.timings.items()},
         "reused": reused,
+        "seed": info.get("seed") if reused else seed,
         "requests": requests,
         "scenarios": scenarios,
         "load": [round(load_before, 1), round(load_after, 1)],
@@ -117,6 +169,7 @@ def main() -> None:
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(result, fh, ensure_ascii=False, indent=1)
     _log(f"[{label}] done")
+    return 0
 
 
 if __name__ == "__main__":

@@ -35,13 +35,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_cluster(*, durable: bool = False) -> tuple[str, callable]:
+def start_cluster(*, durable: bool = False, keep: str | None = None) -> tuple[str, callable]:
     """Start a cluster; return its DATABASE_URL and the function that stops it.
 
     ``durable``: fsync and synchronous_commit on, as in production (the ingest benchmark);
-    by default both are off, which is enough for tests and much faster."""
+    by default both are off, which is enough for tests and much faster.
+    ``keep``: a folder that holds the cluster from one run to the next (the benchmark's
+    ``BENCH_REUSE``): initialised only if it has no cluster yet, started from its files
+    otherwise (a server an interrupted run left running there is stopped first), and stopped
+    cleanly at the end, its files kept."""
     bindir = _bindir()
-    root = tempfile.mkdtemp(prefix="voronka-pg-")
+    if keep:
+        root = os.path.abspath(keep)
+        os.makedirs(root, exist_ok=True)
+    else:
+        root = tempfile.mkdtemp(prefix="voronka-pg-")
     data = os.path.join(root, "data")
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -49,28 +57,37 @@ def start_cluster(*, durable: bool = False) -> tuple[str, callable]:
         os.chmod(root, 0o700)
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run(
-        [
-            *prefix,
-            f"{bindir}/initdb",
-            "-D",
-            data,
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--locale=C",
-            # Byte-order collation, but Unicode case rules: «ромашка» finds «Ромашка» with
-            # icontains as it does on a production cluster in a UTF-8 locale.
-            "--lc-ctype=C.UTF-8",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    initialised = keep and os.path.exists(os.path.join(data, "PG_VERSION"))
+    if initialised:
+        subprocess.run(
+            [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    else:
+        subprocess.run(
+            [
+                *prefix,
+                f"{bindir}/initdb",
+                "-D",
+                data,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+                # Byte-order collation, but Unicode case rules: «ромашка» finds «Ромашка» with
+                # icontains as it does on a production cluster in a UTF-8 locale.
+                "--lc-ctype=C.UTF-8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=50"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -93,13 +110,15 @@ def start_cluster(*, durable: bool = False) -> tuple[str, callable]:
     )
 
     def stop() -> None:
+        mode = "fast" if keep else "immediate"  # a kept cluster is shut down cleanly
         subprocess.run(
-            [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
+            [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", mode, "-w", "stop"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=False,
         )
-        shutil.rmtree(root, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
 
     return f"postgres://postgres@127.0.0.1:{port}/postgres", stop
 
