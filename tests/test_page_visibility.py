@@ -7,19 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from voronka.api.tests.world import expected_visible, populate
-
-ROLES = [
-    "owner",
-    "head",
-    "senior1",
-    "senior2",
-    "manager1",
-    "manager2",
-    "manager3",
-    "manager4",
-    "assistant",
-    "qc",
-]
+from voronka.testing.fixtures import ROLES
 
 #: The URL parameter that names a client/sales record, and the kind of record it names.
 RECORD_PARAMS = {

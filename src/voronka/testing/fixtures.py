@@ -17,6 +17,22 @@ if TYPE_CHECKING:  # the plugin loads before Django is set up; models are import
     from voronka.sales.models import Pipeline
 
 
+#: The ten people of ``org`` by attribute name, highest role first: parametrize a walk over every
+#: role with it (``getattr(org, role)``).
+ROLES = (
+    "owner",
+    "head",
+    "senior1",
+    "senior2",
+    "manager1",
+    "manager2",
+    "manager3",
+    "manager4",
+    "assistant",
+    "qc",
+)
+
+
 @dataclass
 class Org:
     workspace: Workspace
@@ -39,18 +55,7 @@ class Org:
 
     @property
     def people(self) -> list[User]:
-        return [
-            self.owner,
-            self.head,
-            self.senior1,
-            self.senior2,
-            self.manager1,
-            self.manager2,
-            self.manager3,
-            self.manager4,
-            self.assistant,
-            self.qc,
-        ]
+        return [getattr(self, role) for role in ROLES]
 
 
 def build_org(name: str = "Ромашка") -> Org:

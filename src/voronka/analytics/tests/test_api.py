@@ -9,11 +9,11 @@ from voronka.api.tests.caller import Caller
 from voronka.inbox.actions import do_log_communication
 from voronka.sales.actions import do_move_deal
 from voronka.testing.factories import make_deal
+from voronka.testing.fixtures import ROLES
 
 pytestmark = pytest.mark.django_db
 
 SELLERS = ["head", "senior1", "senior2", "manager1", "manager2", "manager3", "manager4"]
-ROLES = ["owner", *SELLERS, "assistant", "qc"]
 
 
 @pytest.fixture

@@ -7,22 +7,10 @@ from voronka.accounts.models import Role, User
 from voronka.activities.models import Task
 from voronka.clients.models import Company
 from voronka.sales.models import Deal
+from voronka.testing.fixtures import ROLES
 
 from .caller import Caller
 from .world import expected_visible, populate
-
-ROLES = [
-    "owner",
-    "head",
-    "senior1",
-    "senior2",
-    "manager1",
-    "manager2",
-    "manager3",
-    "manager4",
-    "assistant",
-    "qc",
-]
 
 #: Every route of the API and how the walk exercises it. A new route fails this test until the
 #: walk covers it.
@@ -68,6 +56,15 @@ COVERED = {
     ("get", "/api/v1/settings/loss-reasons"),
     ("post", "/api/v1/settings/loss-reasons"),
     ("patch", "/api/v1/settings/loss-reasons/{reason_id}"),
+    # Walked with every role in voronka/sales/tests/test_products_api.py.
+    ("get", "/api/v1/products"),
+    ("get", "/api/v1/segments"),
+    ("post", "/api/v1/settings/products"),
+    ("patch", "/api/v1/settings/products/{product_id}"),
+    ("delete", "/api/v1/settings/products/{product_id}"),
+    ("post", "/api/v1/settings/segments"),
+    ("patch", "/api/v1/settings/segments/{segment_id}"),
+    ("delete", "/api/v1/settings/segments/{segment_id}"),
     ("get", "/api/v1/settings/task-goals"),
     ("post", "/api/v1/settings/task-goals"),
     ("patch", "/api/v1/settings/task-goals/{goal_id}"),

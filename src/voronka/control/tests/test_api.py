@@ -10,19 +10,7 @@ from voronka.api.tests.caller import Caller
 from voronka.control.evaluate import evaluate_workspace
 from voronka.control.models import Violation
 from voronka.testing.factories import make_deal
-
-ROLES = [
-    "owner",
-    "head",
-    "senior1",
-    "senior2",
-    "manager1",
-    "manager2",
-    "manager3",
-    "manager4",
-    "assistant",
-    "qc",
-]
+from voronka.testing.fixtures import ROLES
 
 
 @pytest.fixture

@@ -10,19 +10,8 @@ from voronka.api.tests.caller import Caller
 from voronka.control.evaluate import evaluate_workspace
 from voronka.inbox.actions import do_log_communication
 from voronka.testing.factories import make_deal
+from voronka.testing.fixtures import ROLES
 
-ROLES = [
-    "owner",
-    "head",
-    "senior1",
-    "senior2",
-    "manager1",
-    "manager2",
-    "manager3",
-    "manager4",
-    "assistant",
-    "qc",
-]
 #: Whose deals each role reads in the agenda; None: the agenda is not there for the role.
 SEES = {
     "owner": {"manager1", "manager2", "manager3", "manager4"},

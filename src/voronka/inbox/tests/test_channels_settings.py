@@ -8,21 +8,9 @@ from voronka.api.tests.caller import Caller
 from voronka.inbox.actions import do_create_channel
 from voronka.inbox.models import ChannelConfig, Communication, DeadLetter
 from voronka.inbox.webhooks import keep_dead_letter
+from voronka.testing.fixtures import ROLES
 
 from .test_telegram import BOT_TOKEN, update
-
-ROLES = [
-    "owner",
-    "head",
-    "senior1",
-    "senior2",
-    "manager1",
-    "manager2",
-    "manager3",
-    "manager4",
-    "assistant",
-    "qc",
-]
 
 
 @pytest.fixture

@@ -6,21 +6,9 @@ import pytest
 
 from voronka.api.tests.caller import Caller
 from voronka.inbox.models import Communication, Conversation
+from voronka.testing.fixtures import ROLES
 
 from .inbox_world import BOT_TOKEN, chat_with, telegram_channel
-
-ROLES = [
-    "owner",
-    "head",
-    "senior1",
-    "senior2",
-    "manager1",
-    "manager2",
-    "manager3",
-    "manager4",
-    "assistant",
-    "qc",
-]
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 from voronka.api.tests.caller import Caller
 from voronka.planning.actions import do_set_target
 from voronka.planning.models import Scope, Target
+from voronka.testing.fixtures import ROLES
 
 from .helpers import this_month, walk
 
-ROLES = ["owner", "head", "senior1", "senior2", "manager1", "manager2", "assistant", "qc"]
 #: Whose rows of a company target each role reads.
 ROWS = {
     "owner": {"manager1", "manager2", "manager3", "manager4"},
@@ -20,6 +20,8 @@ ROWS = {
     "senior2": {"manager3", "manager4"},
     "manager1": {"manager1"},
     "manager2": {"manager2"},
+    "manager3": {"manager3"},
+    "manager4": {"manager4"},
 }
 
 
