@@ -11,6 +11,7 @@ from voronka.api.schemas import READ_ERRORS, WRITE_ERRORS, PathId, page
 
 from .access import access_company, access_contact, visible_companies, visible_contacts
 from .actions import do_create_company, do_create_contact, do_update_company, do_update_contact
+from .models import Segment
 from .phones import normalise_phone
 from .schemas import (
     CompanyFilters,
@@ -23,6 +24,8 @@ from .schemas import (
     ContactOut,
     ContactPage,
     ContactPatch,
+    SegmentFilters,
+    SegmentPage,
 )
 
 router = Router(tags=["clients"])
@@ -36,6 +39,8 @@ def list_companies(request, filters: Query[CompanyFilters]):
         qs = qs.filter(name__icontains=filters.q)
     if filters.owner_id is not None:
         qs = qs.filter(owner_id=filters.owner_id)
+    if filters.segment_id is not None:
+        qs = qs.filter(segment_id=filters.segment_id)
     return page(qs.order_by("name", "id"), filters)
 
 
@@ -44,11 +49,31 @@ def get_company(request, company_id: PathId):
     return access_company(request.auth, company_id)
 
 
+def _segment(user, values: dict, company=None) -> dict:
+    """``segment_id`` → the segment: archived ones are not offered (refused like an unknown id)
+    unless the company has it already."""
+    if "segment_id" in values:
+        current = company.segment if company is not None else None
+        offered = Segment.objects.filter(workspace_id=user.workspace_id, is_archived=False)
+        values["segment"] = pick(offered, "segment_id", values.pop("segment_id"), keep=current)
+    return values
+
+
+@router.get("/segments", response={200: SegmentPage, **READ_ERRORS})
+def list_segments(request, filters: Query[SegmentFilters]):
+    """The client segments the head keeps, in the order the company form offers them (for
+    everyone in the workspace: names only)."""
+    qs = Segment.objects.filter(workspace_id=request.auth.workspace_id)
+    if not filters.include_archived:
+        qs = qs.filter(is_archived=False)
+    return page(qs.order_by("position", "id"), filters)
+
+
 @router.post("/companies", response={201: CompanyOut, **WRITE_ERRORS})
 def create_company(request, payload: CompanyIn):
     """Create a company; its owner is the caller unless ``owner_id`` names a colleague."""
     user = request.auth
-    values = payload.model_dump(exclude_unset=True)
+    values = _segment(user, payload.model_dump(exclude_unset=True))
     owner = pick(assignable_users(user), "owner_id", values.pop("owner_id", None))
     return Status(201, do_create_company(user, owner=owner, **values))
 
@@ -57,7 +82,7 @@ def create_company(request, payload: CompanyIn):
 def update_company(request, company_id: PathId, payload: CompanyPatch):
     user = request.auth
     company = access_company(user, company_id)
-    changes = payload.model_dump(exclude_unset=True)
+    changes = _segment(user, payload.model_dump(exclude_unset=True), company)
     if "owner_id" in changes:
         changes["owner"] = pick(
             assignable_users(user), "owner_id", changes.pop("owner_id"), keep=company.owner

@@ -23,6 +23,7 @@ class CompanyOut(Schema):
     id: int
     name: str
     owner_id: int
+    segment_id: int | None = Field(description="One of ``GET /segments``; null: none.")
     inn: str
     phone: str = Field(description="E.164, e.g. +79161234567")
     email: str
@@ -36,6 +37,7 @@ class CompanyOut(Schema):
 class CompanyIn(Input):
     name: text(255)
     owner_id: Id | None = Field(None, description="The caller when omitted.")
+    segment_id: Id | None = Field(None, description="A client segment of the list, not archived.")
     inn: text(12) = ""
     phone: PHONE = Field("", description="Any common notation; stored in E.164.")
     email: text(254) = ""
@@ -49,6 +51,9 @@ class CompanyPatch(Input):
 
     name: text(255) = None
     owner_id: Id = None
+    segment_id: Id | None = Field(
+        None, description="A segment of the list, not archived (the company's own may stay)."
+    )
     inn: text(12) = None
     phone: PHONE = None
     email: text(254) = None
@@ -64,6 +69,7 @@ class CompanyPage(Page):
 class CompanyFilters(Window):
     q: query_text(100) = Field(None, description="Part of the name.")
     owner_id: QueryId = None
+    segment_id: QueryId = None
 
 
 class ContactOut(Schema):
@@ -121,3 +127,18 @@ class ContactFilters(Window):
     q: query_text(100) = Field(None, description="Part of the name or email, or a phone.")
     owner_id: QueryId = None
     company_id: QueryId = None
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    position: int
+    is_archived: bool = Field(description="No longer offered; the companies keep it.")
+
+
+class SegmentPage(Page):
+    items: list[SegmentOut]
+
+
+class SegmentFilters(Window):
+    include_archived: bool = False

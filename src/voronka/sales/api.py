@@ -14,7 +14,7 @@ from voronka.core.errors import Invalid
 
 from .access import access_deal, access_pipeline, visible_deals, visible_pipelines, visible_stages
 from .actions import do_create_deal, do_move_deal, do_update_deal
-from .models import StageChange
+from .models import Product, StageChange
 from .schemas import (
     DealFilters,
     DealIn,
@@ -24,6 +24,8 @@ from .schemas import (
     MoveIn,
     PipelineOut,
     PipelinePage,
+    ProductFilters,
+    ProductPage,
     StageChangePage,
 )
 
@@ -65,7 +67,7 @@ _DEAL_SORTS = {
 def list_deals(request, filters: Query[DealFilters]):
     """The deals the caller sees; newest in their stage first unless ``sort`` says otherwise."""
     qs = visible_deals(request.auth)
-    for name in ("owner_id", "pipeline_id", "stage_id", "company_id", "contact_id"):
+    for name in ("owner_id", "pipeline_id", "stage_id", "company_id", "contact_id", "product_id"):
         value = getattr(filters, name)
         if value is not None:
             qs = qs.filter(**{name: value})
@@ -88,6 +90,16 @@ def list_stage_changes(request, deal_id: PathId, window: Query[Window]):
     return page(StageChange.objects.filter(deal=deal).order_by("changed_at", "id"), window)
 
 
+@router.get("/products", response={200: ProductPage, **READ_ERRORS})
+def list_products(request, filters: Query[ProductFilters]):
+    """The products the head keeps, in the order the deal form offers them (for everyone in the
+    workspace: names only)."""
+    qs = Product.objects.filter(workspace_id=request.auth.workspace_id)
+    if not filters.include_archived:
+        qs = qs.filter(is_archived=False)
+    return page(qs.order_by("position", "id"), filters)
+
+
 def _references(user, values: dict, deal=None) -> dict:
     """The objects behind the ``*_id`` fields sent, each from what the caller may see."""
     sources = {
@@ -100,6 +112,12 @@ def _references(user, values: dict, deal=None) -> dict:
         if field in values:
             current = getattr(deal, name) if deal is not None else None
             values[name] = pick(visible(user), field, values.pop(field), keep=current)
+    if "product_id" in values:
+        # Archived products are not offered: naming one is refused like an unknown id, unless
+        # it is the deal's own product already.
+        current = deal.product if deal is not None else None
+        offered = Product.objects.filter(workspace_id=user.workspace_id, is_archived=False)
+        values["product"] = pick(offered, "product_id", values.pop("product_id"), keep=current)
     return values
 
 

@@ -64,6 +64,7 @@ class DealOut(Schema):
     contact_id: int | None
     owner_id: int
     assistant_id: int | None
+    product_id: int | None = Field(description="One of ``GET /products``; null: none.")
     amount: Decimal
     currency: str
     source: str
@@ -85,6 +86,7 @@ class DealIn(Input):
     contact_id: Id | None = None
     owner_id: Id | None = Field(None, description="The caller when omitted.")
     assistant_id: Id | None = None
+    product_id: Id | None = Field(None, description="A product of the list, not archived.")
     amount: Money = Field(None, description='A number or a string, e.g. "150000.00".')
     currency: Currency = None
     source: text(120) = ""
@@ -103,6 +105,9 @@ class DealPatch(Input):
     contact_id: Id | None = None
     owner_id: Id = None
     assistant_id: Id | None = None
+    product_id: Id | None = Field(
+        None, description="A product of the list, not archived (the deal's own may stay)."
+    )
     amount: Money = None
     currency: Currency = None
     source: text(120) = None
@@ -146,6 +151,7 @@ class DealFilters(Window):
     stage_id: QueryId = None
     company_id: QueryId = None
     contact_id: QueryId = None
+    product_id: QueryId = None
     q: query_text(100) = Field(None, description="Part of the title.")
     updated_since: QueryMoment = Field(
         None, description="Deals changed at or after this moment (ISO 8601 with an offset)."
@@ -166,3 +172,18 @@ class StageChangeOut(Schema):
 
 class StageChangePage(Page):
     items: list[StageChangeOut]
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    position: int
+    is_archived: bool = Field(description="No longer offered; the deals that have it keep it.")
+
+
+class ProductPage(Page):
+    items: list[ProductOut]
+
+
+class ProductFilters(Window):
+    include_archived: bool = False

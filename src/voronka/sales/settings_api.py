@@ -32,6 +32,9 @@ from voronka.api.schemas import (
     page,
 )
 from voronka.api.schemas import text as bounded_text
+from voronka.clients import actions as client_actions
+from voronka.clients.models import Segment
+from voronka.clients.schemas import SegmentOut
 from voronka.core import actions as core_actions
 from voronka.core import custom_fields as cf
 from voronka.core.errors import NotAllowed
@@ -40,7 +43,8 @@ from voronka.core.models import CustomField
 from . import actions
 from .access import access_pipeline, access_stage, visible_stages
 from .funnel_check import check_pipeline
-from .models import LossReason, StageKind
+from .models import LossReason, Product, StageKind
+from .schemas import ProductOut
 
 router = Router(tags=["settings"])
 
@@ -320,6 +324,68 @@ def update_loss_reason(request, reason_id: PathId, payload: LossReasonPatch):
     user = _configurer(request)
     reason = _lookup(LossReason.objects.filter(workspace_id=user.workspace_id), reason_id)
     return actions.do_update_loss_reason(user, reason, **payload.model_dump(exclude_unset=True))
+
+
+# --- Products and client segments ------------------------------------------------------------
+# Read by everyone at ``GET /products`` and ``GET /segments``; changed here by the head.
+
+
+class KeptIn(Input):
+    name: bounded_text(120)
+
+
+class KeptPatch(Input):
+    name: bounded_text(120) = None
+    position: Position = None
+    is_archived: StrictBool = None
+
+
+@router.post("/products", response={201: ProductOut, **WRITE_ERRORS})
+def create_product(request, payload: KeptIn):
+    """Add a product to the end of the list."""
+    user = _configurer(request)
+    return Status(201, actions.do_create_product(user, name=payload.name))
+
+
+@router.patch("/products/{product_id}", response={200: ProductOut, **WRITE_ERRORS})
+def update_product(request, product_id: PathId, payload: KeptPatch):
+    """Rename, move (``position``), archive or restore a product."""
+    user = _configurer(request)
+    product = _lookup(Product.objects.filter(workspace_id=user.workspace_id), product_id)
+    return actions.do_update_product(user, product, **payload.model_dump(exclude_unset=True))
+
+
+@router.delete("/products/{product_id}", response={204: None, **WRITE_ERRORS})
+def delete_product(request, product_id: PathId):
+    """Delete a product no deal has; one in use answers 422 ``in_use``: archive it instead."""
+    user = _configurer(request)
+    product = _lookup(Product.objects.filter(workspace_id=user.workspace_id), product_id)
+    actions.do_delete_product(user, product)
+    return Status(204, None)
+
+
+@router.post("/segments", response={201: SegmentOut, **WRITE_ERRORS})
+def create_segment(request, payload: KeptIn):
+    """Add a client segment to the end of the list."""
+    user = _configurer(request)
+    return Status(201, client_actions.do_create_segment(user, name=payload.name))
+
+
+@router.patch("/segments/{segment_id}", response={200: SegmentOut, **WRITE_ERRORS})
+def update_segment(request, segment_id: PathId, payload: KeptPatch):
+    """Rename, move (``position``), archive or restore a client segment."""
+    user = _configurer(request)
+    segment = _lookup(Segment.objects.filter(workspace_id=user.workspace_id), segment_id)
+    return client_actions.do_update_segment(user, segment, **payload.model_dump(exclude_unset=True))
+
+
+@router.delete("/segments/{segment_id}", response={204: None, **WRITE_ERRORS})
+def delete_segment(request, segment_id: PathId):
+    """Delete a segment no company has; one in use answers 422 ``in_use``: archive it instead."""
+    user = _configurer(request)
+    segment = _lookup(Segment.objects.filter(workspace_id=user.workspace_id), segment_id)
+    client_actions.do_delete_segment(user, segment)
+    return Status(204, None)
 
 
 # --- Task goals ------------------------------------------------------------------------------
