@@ -170,3 +170,19 @@ class TaskGoalForm(StyledForm, forms.Form):
             groups.setdefault(stage.pipeline.name, []).append((stage.id, stage.name))
         choices.extend(groups.items())
         self.fields["stage"].choices = choices
+
+
+class ProductForm(StyledForm, forms.Form):
+    name = forms.CharField(
+        label=_("Product"),
+        max_length=120,
+        help_text=_("A product or product line, e.g. «CRM implementation», «Sales audit»."),
+    )
+
+
+class SegmentForm(StyledForm, forms.Form):
+    name = forms.CharField(
+        label=_("Segment"),
+        max_length=120,
+        help_text=_("A kind of client, e.g. «Retail», «Wholesale», «Government»."),
+    )

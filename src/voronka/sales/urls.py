@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, settings_views, views
+from . import import_views, kept_list_views, settings_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -40,4 +40,7 @@ urlpatterns = [
     ),
     path("settings/loss-reasons/", settings_views.loss_reasons, name="settings_loss_reasons"),
     path("settings/goals/", settings_views.task_goals, name="settings_goals"),
+    # Settings: products and client segments (kept_list_views.py)
+    path("settings/products/", kept_list_views.products, name="settings_products"),
+    path("settings/segments/", kept_list_views.segments, name="settings_segments"),
 ]
