@@ -197,3 +197,122 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"workspace {self.workspace_id}"
+
+
+# -- Whole months, quarters and years ------------------------------------------------------------
+#
+# A long period read from the daily rows above reads about as many rows as the history holds
+# (the keys are nearly as fine as the events). The tables below hold the same sums per calendar
+# month, quarter and year of the workspace's time zone (``period``: "2025-11", "2025-Q4",
+# "2025"), without the dimensions the funnel does not need: the previous stage becomes "a
+# deal's creation or not", and durations are not kept per source. A period is read as whole
+# blocks plus, at its edges, daily rows added or subtracted (``rules.cover``). Both are kept
+# by the same writes as the daily rows (``rollups.apply_delta`` and ``rebuild``).
+
+
+class StageEntryPeriod(models.Model):
+    """Stage entries per month, quarter or year: whether the entry created the deal, the loss
+    reason (lost stages), their amount, and how many were followed by a win of the deal."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    pipeline_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    source = models.CharField(max_length=120, blank=True)
+    stage_id = models.BigIntegerField()
+    first = models.BooleanField(default=False)
+    loss_reason = models.CharField(max_length=255, blank=True)
+    entered = models.IntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    later_won = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stage entries per period")
+        verbose_name_plural = _("stage entries per period")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "pipeline_id",
+                    "period",
+                    "owner_id",
+                    "source",
+                    "stage_id",
+                    "first",
+                    "loss_reason",
+                ],
+                name="stageentryperiod_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} stage {self.stage_id}: {self.entered}"
+
+
+class StageExitPeriod(models.Model):
+    """Stays that ended per month, quarter or year of their start, by the stage left to."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    pipeline_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    source = models.CharField(max_length=120, blank=True)
+    stage_id = models.BigIntegerField()
+    to_stage_id = models.BigIntegerField()
+    left = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stage exits per period")
+        verbose_name_plural = _("stage exits per period")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "pipeline_id",
+                    "period",
+                    "owner_id",
+                    "source",
+                    "stage_id",
+                    "to_stage_id",
+                ],
+                name="stageexitperiod_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} stage {self.stage_id} → {self.to_stage_id}: {self.left}"
+
+
+class DurationPeriod(models.Model):
+    """The durations' histogram (see ``DurationDay``) per month, quarter or year, for every
+    source together: a source filter reads the daily rows."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    pipeline_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField()
+    metric = models.CharField(max_length=5)
+    hours = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("durations per period")
+        verbose_name_plural = _("durations per period")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "pipeline_id",
+                    "period",
+                    "owner_id",
+                    "stage_id",
+                    "metric",
+                    "hours",
+                ],
+                name="durationperiod_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} stage {self.stage_id} {self.metric} {self.hours} h: {self.count}"

@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from voronka.accounts.models import User
 from voronka.control.evaluate import COMMENTED
@@ -34,7 +34,16 @@ from voronka.sales.models import Pipeline, Stage
 
 from . import rules
 from .kpis import COUNTED, KPIS, Kpi
-from .models import CommunicationDay, DealFootprint, DurationDay, StageEntryDay, StageExitDay
+from .models import (
+    CommunicationDay,
+    DealFootprint,
+    DurationDay,
+    DurationPeriod,
+    StageEntryDay,
+    StageEntryPeriod,
+    StageExitDay,
+    StageExitPeriod,
+)
 
 __all__ = [
     "KPIS",
@@ -93,15 +102,14 @@ class Selection:
         )
 
     def filter(self, qs):
-        qs = qs.filter(
-            workspace_id=self.workspace_id,
-            pipeline_id=self.pipeline_id,
-            day__gte=self.since,
-            day__lte=self.until,
-        )
+        return self.base(qs).filter(day__gte=self.since, day__lte=self.until)
+
+    def base(self, qs, *, sources: bool = True):
+        """``qs`` narrowed to the selection but for its period."""
+        qs = qs.filter(workspace_id=self.workspace_id, pipeline_id=self.pipeline_id)
         if self.owners is not None:
             qs = qs.filter(owner_id__in=self.owners)
-        if self.sources is not None:
+        if sources and self.sources is not None:
             qs = qs.filter(source__in=self.sources)
         return qs
 
@@ -130,6 +138,44 @@ def funnel_stages(pipeline) -> list[rules.StageInfo]:
     ]
 
 
+def signed_sums(
+    day_qs, period_qs, since: date, until: date, group_day, group_period, sums, *, merge=True
+):
+    """The grouped sums of a period as (sign, row): whole months, quarters and years from the
+    period rollups (``period_qs``; None: read only daily rows), and the days at the edges from
+    the daily ones (``day_qs``), added or subtracted as ``rules.cover`` says."""
+    if period_qs is None:
+        periods, ranges = [], [(since, until, 1)]
+    else:
+        periods, ranges = rules.cover(since, until, merge=merge)
+    if periods:
+        for row in (
+            period_qs.filter(period__in=periods).values(*group_period).annotate(**sums).order_by()
+        ):
+            yield 1, row
+    for sign in (1, -1):
+        spans = [(a, b) for a, b, s in ranges if s == sign]
+        if not spans:
+            continue
+        where = Q()
+        for a, b in spans:
+            where |= Q(day__gte=a, day__lte=b)
+        for row in day_qs.filter(where).values(*group_day).annotate(**sums).order_by():
+            yield sign, row
+
+
+def _first(row) -> bool:
+    return row["first"] if "first" in row else row["from_stage_id"] == 0
+
+
+def _pruned(facts: rules.Facts) -> rules.Facts:
+    """Without the keys whose sums came to zero (a block less its edge days)."""
+    facts.entries = {k: v for k, v in facts.entries.items() if any(v)}
+    facts.exits = {k: v for k, v in facts.exits.items() if v}
+    facts.durations = {k: v for k, v in facts.durations.items() if v}
+    return facts
+
+
 def funnel_facts(sel: Selection, *, by_owner: bool = False):
     """The summed facts of the selection (``rules.Facts``), or {owner_id: Facts} by owner."""
     out: dict[int | None, rules.Facts] = defaultdict(rules.Facts)
@@ -139,33 +185,51 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False):
             out[owner_id if by_owner else None].add_counts(counts, since, until)
         return dict(out) if by_owner else out[None]
     group = ["owner_id"] if by_owner else []
-    for row in (
-        sel.filter(StageEntryDay.objects)
-        .values(*group, "stage_id", "from_stage_id", "loss_reason")
-        .annotate(n=Sum("entered"), c=Sum("amount_cents"), w=Sum("later_won"))
-        .order_by()
+    for sign, row in signed_sums(
+        sel.base(StageEntryDay.objects),
+        sel.base(StageEntryPeriod.objects),
+        sel.since,
+        sel.until,
+        [*group, "stage_id", "from_stage_id", "loss_reason"],
+        [*group, "stage_id", "first", "loss_reason"],
+        {"n": Sum("entered"), "c": Sum("amount_cents"), "w": Sum("later_won")},
     ):
         out[row.get("owner_id")].add_entry(
-            row["stage_id"], row["from_stage_id"], row["loss_reason"], row["n"], row["c"], row["w"]
+            row["stage_id"],
+            _first(row),
+            row["loss_reason"],
+            sign * row["n"],
+            sign * row["c"],
+            sign * row["w"],
         )
-    for row in (
-        sel.filter(StageExitDay.objects)
-        .values(*group, "stage_id", "to_stage_id")
-        .annotate(n=Sum("left"))
-        .order_by()
+    for sign, row in signed_sums(
+        sel.base(StageExitDay.objects),
+        sel.base(StageExitPeriod.objects),
+        sel.since,
+        sel.until,
+        [*group, "stage_id", "to_stage_id"],
+        [*group, "stage_id", "to_stage_id"],
+        {"n": Sum("left")},
     ):
-        out[row.get("owner_id")].add_exit(row["stage_id"], row["to_stage_id"], row["n"])
-    for row in (
-        sel.filter(DurationDay.objects)
-        .values(*group, "metric", "stage_id", "hours")
-        .annotate(n=Sum("count"))
-        .order_by()
+        out[row.get("owner_id")].add_exit(row["stage_id"], row["to_stage_id"], sign * row["n"])
+    # The period durations hold every source together: a source filter reads the daily rows.
+    periods = None if sel.sources is not None else sel.base(DurationPeriod.objects, sources=False)
+    for sign, row in signed_sums(
+        sel.base(DurationDay.objects),
+        periods,
+        sel.since,
+        sel.until,
+        [*group, "metric", "stage_id", "hours"],
+        [*group, "metric", "stage_id", "hours"],
+        {"n": Sum("count")},
     ):
         out[row.get("owner_id")].add_duration(
-            row["metric"], row["stage_id"], row["hours"], row["n"]
+            row["metric"], row["stage_id"], row["hours"], sign * row["n"]
         )
+    for facts in out.values():
+        _pruned(facts)
     if by_owner:
-        return dict(out)
+        return {k: v for k, v in out.items() if v.entries or v.exits or v.durations}
     return out[None]
 
 
@@ -183,18 +247,18 @@ def cohorts(sel: Selection) -> list[tuple[date, int, int, int]]:
                     m[1] += w
                     m[2] += c
     else:
-        for day, n, w, c in (
-            sel.filter(StageEntryDay.objects)
-            .filter(from_stage_id=0)
-            .values("day")
-            .annotate(n=Sum("entered"), w=Sum("later_won"), c=Sum("amount_cents"))
-            .order_by()
-            .values_list("day", "n", "w", "c")
+        day_qs = sel.base(StageEntryDay.objects).filter(from_stage_id=0)
+        period_qs = sel.base(StageEntryPeriod.objects).filter(first=True)
+        sums = {"n": Sum("entered"), "w": Sum("later_won"), "c": Sum("amount_cents")}
+        for sign, row in signed_sums(
+            day_qs, period_qs, sel.since, sel.until, ["day"], ["period"], sums, merge=False
         ):
-            m = months[day.replace(day=1)]
-            m[0] += n
-            m[1] += w
-            m[2] += c
+            when = row.get("day") or date.fromisoformat(row["period"] + "-01")
+            m = months[when.replace(day=1)]
+            m[0] += sign * row["n"]
+            m[1] += sign * row["w"]
+            m[2] += sign * row["c"]
+        months = {k: v for k, v in months.items() if v[0]}
     return [(month, *months[month]) for month in sorted(months)]
 
 
@@ -266,6 +330,65 @@ def average_won_amount(
     return values.get((None, date.min, "average_deal"))
 
 
+def _entry_rows(base, pipeline_id, since, until, *, whole: bool):
+    """(owner_id, day, stage_id, from_stage_id, entered, amount_cents) of the stage entries;
+    with ``whole`` (a total over the period), day is None and from_stage_id is 0 for a deal's
+    creation, None for any other entry."""
+    day_qs = base(StageEntryDay.objects, "owner_id", days=not whole)
+    if pipeline_id is not None:
+        day_qs = day_qs.filter(pipeline_id=pipeline_id)
+    if not whole:
+        yield from (
+            day_qs.values("owner_id", "day", "stage_id", "from_stage_id")
+            .annotate(n=Sum("entered"), c=Sum("amount_cents"))
+            .order_by()
+            .values_list("owner_id", "day", "stage_id", "from_stage_id", "n", "c")
+        )
+        return
+    period_qs = base(StageEntryPeriod.objects, "owner_id", days=False)
+    if pipeline_id is not None:
+        period_qs = period_qs.filter(pipeline_id=pipeline_id)
+    for sign, row in signed_sums(
+        day_qs,
+        period_qs,
+        since,
+        until,
+        ["owner_id", "stage_id", "from_stage_id"],
+        ["owner_id", "stage_id", "first"],
+        {"n": Sum("entered"), "c": Sum("amount_cents")},
+    ):
+        from_id = 0 if _first(row) else None
+        yield row["owner_id"], None, row["stage_id"], from_id, sign * row["n"], sign * row["c"]
+
+
+def _cycle_rows(base, pipeline_id, since, until, *, whole: bool):
+    """(owner_id, day, hours, count) of the cycles to a win (day None with ``whole``)."""
+    day_qs = base(DurationDay.objects, "owner_id", days=not whole).filter(metric="cycle")
+    if pipeline_id is not None:
+        day_qs = day_qs.filter(pipeline_id=pipeline_id)
+    if not whole:
+        yield from (
+            day_qs.values("owner_id", "day", "hours")
+            .annotate(n=Sum("count"))
+            .order_by()
+            .values_list("owner_id", "day", "hours", "n")
+        )
+        return
+    period_qs = base(DurationPeriod.objects, "owner_id", days=False).filter(metric="cycle")
+    if pipeline_id is not None:
+        period_qs = period_qs.filter(pipeline_id=pipeline_id)
+    for sign, row in signed_sums(
+        day_qs,
+        period_qs,
+        since,
+        until,
+        ["owner_id", "hours"],
+        ["owner_id", "hours"],
+        {"n": Sum("count")},
+    ):
+        yield row["owner_id"], None, row["hours"], sign * row["n"]
+
+
 def kpi_values(
     workspace,
     kpi_codes,
@@ -327,30 +450,29 @@ def kpi_values(
         "average_deal",
     }
     pipeline_id = _pipeline_id(pipeline)
+    # A total over the period reads whole months, quarters and years from the period rollups;
+    # the moves forward need each entry's previous stage, which only the daily rows keep.
+    wholly = granularity == "total" and "moved_forward" not in codes
 
-    def base(qs, owner_field):
-        qs = qs.filter(workspace_id=ws, day__gte=since, day__lte=until)
+    def base(qs, owner_field, *, days=True):
+        qs = qs.filter(workspace_id=ws)
+        if days:
+            qs = qs.filter(day__gte=since, day__lte=until)
         if owners is not None:
             qs = qs.filter(**{f"{owner_field}__in": list(owners)})
         return qs
 
     if deal_codes & set(codes):
         stages, proposals, invoices = _stage_meanings(ws)
-        qs = base(StageEntryDay.objects, "owner_id")
-        if pipeline_id is not None:
-            qs = qs.filter(pipeline_id=pipeline_id)
-        for owner_id, day, stage_id, from_id, n, c in (
-            qs.values("owner_id", "day", "stage_id", "from_stage_id")
-            .annotate(n=Sum("entered"), c=Sum("amount_cents"))
-            .order_by()
-            .values_list("owner_id", "day", "stage_id", "from_stage_id", "n", "c")
+        for owner_id, day, stage_id, from_id, n, c in _entry_rows(
+            base, pipeline_id, since, until, whole=wholly
         ):
             a = acc[(who(owner_id), bucket(day))]
             stage = stages.get(stage_id)
             kind = stage[2] if stage else rules.OPEN
             if from_id == 0:
                 a["new_deals"] += n
-            else:
+            elif from_id is not None:
                 prev = stages.get(from_id)
                 if stage and prev:
                     here = rules.StageInfo(stage_id, "", kind, stage[3])
@@ -367,15 +489,7 @@ def kpi_values(
             if stage_id in invoices:
                 a["invoices_issued"] += n
     if "cycle_days" in codes:
-        qs = base(DurationDay.objects, "owner_id").filter(metric="cycle")
-        if pipeline_id is not None:
-            qs = qs.filter(pipeline_id=pipeline_id)
-        for owner_id, day, hours, n in (
-            qs.values("owner_id", "day", "hours")
-            .annotate(n=Sum("count"))
-            .order_by()
-            .values_list("owner_id", "day", "hours", "n")
-        ):
+        for owner_id, day, hours, n in _cycle_rows(base, pipeline_id, since, until, whole=wholly):
             key = (who(owner_id), bucket(day))
             h = cycles[key]
             h[hours] = h.get(hours, 0) + n

@@ -39,7 +39,16 @@ from voronka.inbox.models import Communication
 from voronka.sales.models import Deal, Stage, StageChange
 
 from . import rules
-from .models import CommunicationDay, DealFootprint, DurationDay, StageEntryDay, StageExitDay
+from .models import (
+    CommunicationDay,
+    DealFootprint,
+    DurationDay,
+    DurationPeriod,
+    StageEntryDay,
+    StageEntryPeriod,
+    StageExitDay,
+    StageExitPeriod,
+)
 
 #: Characters ``str.split()`` splits on, but for the plain space (handled separately).
 OTHER_SPACES = "".join(
@@ -140,6 +149,10 @@ class Dialect:
 
     def footprint(self, parts: str) -> str:
         return f"jsonb_build_object({parts})" if self.pg else f"json_object({parts})"
+
+    def month(self, column: str) -> str:
+        """The 'YYYY-MM' of a date ``column``."""
+        return f"to_char({column}, 'YYYY-MM')" if self.pg else f"substr({column}, 1, 7)"
 
     def other_spaces(self, column: str) -> str:
         """``column`` holds whitespace other than the plain space (a parameter: the class)."""
@@ -274,6 +287,7 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
             [ws],
         )
         duration_rows = cur.rowcount
+        period_rows = rebuild_periods(cur, ws, d)
         if timings is not None:
             timings["rollups"] = time.monotonic() - started
             started = time.monotonic()
@@ -306,7 +320,66 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
     return {
         "deals": footprints,
         "rows": entry_rows + exit_rows + duration_rows,
+        "period_rows": period_rows,
     }
+
+
+def rebuild_periods(cur, ws: int, d: Dialect) -> int:
+    """The month, quarter and year rollups from the workspace's daily ones (just written):
+    months from the days, quarters and years from the months. Returns the rows written."""
+    q = connection.ops.quote_name
+    tables = [
+        (
+            StageEntryPeriod,
+            StageEntryDay,
+            f"source, stage_id, {q('first')}, loss_reason",
+            "source, stage_id, from_stage_id = 0, loss_reason",
+            ["entered", "amount_cents", "later_won"],
+        ),
+        (
+            StageExitPeriod,
+            StageExitDay,
+            "source, stage_id, to_stage_id",
+            "source, stage_id, to_stage_id",
+            [q("left")],
+        ),
+        (
+            DurationPeriod,
+            DurationDay,
+            "stage_id, metric, hours",
+            "stage_id, metric, hours",
+            [q("count")],
+        ),
+    ]
+    quarter = "substr(period, 1, 4) || '-Q' || ((CAST(substr(period, 6, 2) AS INTEGER) + 2) / 3)"
+    written = 0
+    for period_model, day_model, keys, day_keys, values in tables:
+        target = _table(period_model)
+        names = ", ".join(values)
+        sums = ", ".join(f"SUM({v})" for v in values)
+        cur.execute(
+            f"""
+            INSERT INTO {target} (workspace_id, period, pipeline_id, owner_id, {keys}, {names})
+            SELECT %s, {d.month("day")}, pipeline_id, owner_id, {day_keys}, {sums}
+            FROM {_table(day_model)} WHERE workspace_id = %s
+            GROUP BY {d.month("day")}, pipeline_id, owner_id, {day_keys}
+            """,
+            [ws, ws],
+        )
+        written += cur.rowcount
+        for expr in (quarter, "substr(period, 1, 4)"):
+            cur.execute(
+                f"""
+                INSERT INTO {target} (workspace_id, period, pipeline_id, owner_id, {keys}, {names})
+                SELECT %s, {expr}, pipeline_id, owner_id, {keys}, {sums}
+                FROM {target} WHERE workspace_id = %s AND length(period) = 7
+                    AND substr(period, 6, 1) <> 'Q'
+                GROUP BY {expr}, pipeline_id, owner_id, {keys}
+                """,
+                [ws, ws],
+            )
+            written += cur.rowcount
+    return written
 
 
 def rebuild_communications(

@@ -54,9 +54,12 @@ from .models import (
     CommunicationDay,
     DealFootprint,
     DurationDay,
+    DurationPeriod,
     RollupMark,
     StageEntryDay,
+    StageEntryPeriod,
     StageExitDay,
+    StageExitPeriod,
 )
 
 log = logging.getLogger("voronka.analytics")
@@ -105,26 +108,69 @@ def _row_fields(key: tuple) -> tuple[type, dict]:
     return model, fields
 
 
-def apply_delta(workspace_id: int, delta: dict[tuple, list[int]]) -> None:
-    """Add ``delta`` (rollup key → values, see ``rules.footprint_counts``) to the rollups."""
-    for key in sorted(delta, key=repr):
-        values = delta[key]
-        model, fields = _row_fields(key)
-        value_names = _TABLES[key[0]][2]
-        changed = model.objects.filter(workspace_id=workspace_id, **fields).update(
-            **{n: F(n) + v for n, v in zip(value_names, values, strict=True)}
+#: The period rollups of each daily table: the model, and the daily key's fields they keep.
+_PERIOD_TABLES = {
+    "e": (StageEntryPeriod, ("stage_id", "first", "loss_reason")),
+    "x": (StageExitPeriod, ("stage_id", "to_stage_id")),
+    "d": (DurationPeriod, ("stage_id", "metric", "hours")),
+}
+
+
+def period_delta(delta: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
+    """The daily delta summed into months, quarters and years: ("E"|"X"|"D", period,
+    pipeline, owner, source or None, *the table's other key fields) → values."""
+    out: dict[tuple, list[int]] = {}
+    for key, values in delta.items():
+        table, pipeline_id, owner_id, source, day = key[:5]
+        rest = key[5:]
+        if table == "e":
+            rest = (rest[0], rest[1] == 0, rest[2])
+        if table == "d":
+            source = None  # the period durations hold every source together
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        for period in rules.period_keys(day):
+            pkey = (table.upper(), period, pipeline_id, owner_id, source, *rest)
+            row = out.get(pkey)
+            if row is None:
+                out[pkey] = list(values)
+            else:
+                out[pkey] = [a + b for a, b in zip(row, values, strict=True)]
+    return {k: v for k, v in out.items() if any(v)}
+
+
+def _add(model, workspace_id: int, fields: dict, value_names, values) -> None:
+    """Add ``values`` to the row of ``fields`` (created if missing, gone once all zero)."""
+    changed = model.objects.filter(workspace_id=workspace_id, **fields).update(
+        **{n: F(n) + v for n, v in zip(value_names, values, strict=True)}
+    )
+    if changed and any(v < 0 for v in values):
+        # A row a deal has left entirely goes, so that no list shows a zero.
+        model.objects.filter(
+            workspace_id=workspace_id, **fields, **dict.fromkeys(value_names, 0)
+        ).delete()
+    if not changed:
+        model.objects.create(
+            workspace_id=workspace_id,
+            **fields,
+            **dict(zip(value_names, values, strict=True)),
         )
-        if changed and any(v < 0 for v in values):
-            # A row a deal has left entirely goes, so that no list shows a zero.
-            model.objects.filter(
-                workspace_id=workspace_id, **fields, **dict.fromkeys(value_names, 0)
-            ).delete()
-        if not changed:
-            model.objects.create(
-                workspace_id=workspace_id,
-                **fields,
-                **dict(zip(value_names, values, strict=True)),
-            )
+
+
+def apply_delta(workspace_id: int, delta: dict[tuple, list[int]]) -> None:
+    """Add ``delta`` (rollup key → values, see ``rules.footprint_counts``) to the daily rollups
+    and to their months, quarters and years."""
+    for key in sorted(delta, key=repr):
+        model, fields = _row_fields(key)
+        _add(model, workspace_id, fields, _TABLES[key[0]][2], delta[key])
+    periods = period_delta(delta)
+    for key in sorted(periods, key=repr):
+        table = key[0].lower()
+        model, names = _PERIOD_TABLES[table]
+        fields = {"period": key[1], "pipeline_id": key[2], "owner_id": key[3]}
+        if key[4] is not None:
+            fields["source"] = key[4]
+        fields.update(zip(names, key[5:], strict=True))
+        _add(model, workspace_id, fields, _TABLES[table][2], periods[key])
 
 
 def stage_kinds(workspace_id: int) -> dict[int, str]:
@@ -457,7 +503,16 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
             .first()
         ) or 0
         started = time_.monotonic()
-        for model in (StageEntryDay, StageExitDay, DurationDay, CommunicationDay, DealFootprint):
+        for model in (
+            StageEntryDay,
+            StageExitDay,
+            DurationDay,
+            StageEntryPeriod,
+            StageExitPeriod,
+            DurationPeriod,
+            CommunicationDay,
+            DealFootprint,
+        ):
             model.objects.filter(workspace_id=ws).delete()
         if timings is not None:
             timings["delete"] = time_.monotonic() - started
@@ -473,4 +528,9 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
                 "rebuilt_at": timezone.now(),
             },
         )
-    return {"deals": deals["deals"], "rows": deals["rows"], "communication_rows": comm_rows}
+    return {
+        "deals": deals["deals"],
+        "rows": deals["rows"],
+        "period_rows": deals["period_rows"],
+        "communication_rows": comm_rows,
+    }

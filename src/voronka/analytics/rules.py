@@ -170,15 +170,16 @@ class StageInfo:
 class Facts:
     """Summed rollup facts of one selection (a pipeline, period, filters)."""
 
-    #: (stage, from_stage or 0, loss reason) → [entered, amount_cents, later_won]
+    #: (stage, 1 for the deal's creation else 0, loss reason) → [entered, amount_cents,
+    #: later_won]
     entries: dict[tuple, list[int]] = field(default_factory=dict)
     #: (stage, to_stage) → stays that ended
     exits: dict[tuple, int] = field(default_factory=dict)
     #: (metric, stage, hours) → count
     durations: dict[tuple, int] = field(default_factory=dict)
 
-    def add_entry(self, stage, from_stage, reason, entered, cents, won) -> None:
-        row = self.entries.setdefault((stage, from_stage, reason), [0, 0, 0])
+    def add_entry(self, stage, first, reason, entered, cents, won) -> None:
+        row = self.entries.setdefault((stage, int(first), reason), [0, 0, 0])
         row[0] += entered
         row[1] += cents
         row[2] += won
@@ -190,6 +191,15 @@ class Facts:
         key = (metric, stage, hours)
         self.durations[key] = self.durations.get(key, 0) + count
 
+    def add(self, other: Facts, sign: int = 1) -> None:
+        """Add (or, with ``sign`` -1, subtract) another selection's facts."""
+        for (stage, first, reason), (n, c, w) in other.entries.items():
+            self.add_entry(stage, first, reason, sign * n, sign * c, sign * w)
+        for key, left in other.exits.items():
+            self.add_exit(*key, sign * left)
+        for key, count in other.durations.items():
+            self.add_duration(*key, sign * count)
+
     def add_counts(self, counts: dict[tuple, list[int]], since: str, until: str) -> None:
         """Add footprint counts (``footprint_counts``) whose day is within [since, until]."""
         for key, values in counts.items():
@@ -197,7 +207,7 @@ class Facts:
             if not since <= day <= until:
                 continue
             if table == "e":
-                self.add_entry(key[5], key[6], key[7], *values)
+                self.add_entry(key[5], key[6] == 0, key[7], *values)
             elif table == "x":
                 self.add_exit(key[5], key[6], values[0])
             else:
@@ -351,25 +361,14 @@ def find_bottlenecks(
     found: list[Bottleneck] = []
     total = Facts()
     for facts in by_owner.values():
-        for key, values in facts.entries.items():
-            total.add_entry(*key, *values)
-        for key, left in facts.exits.items():
-            total.add_exit(*key, left)
-        for key, count in facts.durations.items():
-            total.add_duration(*key, count)
+        total.add(facts)
     company_rows = {r.stage.id: r for r in funnel_rows(stages, total)}
     if len(by_owner) > 1:
         for owner_id in sorted(by_owner):
+            # The others' facts are the whole less this manager's: exact, as all are sums.
             others = Facts()
-            for other_id, facts in by_owner.items():
-                if other_id == owner_id:
-                    continue
-                for key, values in facts.entries.items():
-                    others.add_entry(*key, *values)
-                for key, left in facts.exits.items():
-                    others.add_exit(*key, left)
-                for key, count in facts.durations.items():
-                    others.add_duration(*key, count)
+            others.add(total)
+            others.add(by_owner[owner_id], -1)
             mine = funnel_rows(stages, by_owner[owner_id])
             norm = {r.stage.id: r for r in funnel_rows(stages, others)}
             for row in mine:
@@ -461,6 +460,78 @@ def bucket_start(day: date, granularity: str) -> date:
     if granularity == "total":
         return date.min
     raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def quarter_key(day: date) -> str:
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def year_key(day: date) -> str:
+    return f"{day.year:04d}"
+
+
+def period_keys(day: date) -> tuple[str, str, str]:
+    """The month, quarter and year a local day belongs to, as the period rollups name them."""
+    return month_key(day), quarter_key(day), year_key(day)
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def cover(
+    since: date, until: date, *, merge: bool = True
+) -> tuple[list[str], list[tuple[date, date, int]]]:
+    """The days ``since``..``until`` (both included) as whole periods plus signed day ranges:
+    (period keys, [(first day, last day, +1 or -1)]) whose sum is exactly those days.
+
+    A month the range only partly covers is read as its days when they are fewer than the
+    days it leaves out, otherwise as the whole month less the days left out (a period ending
+    today leaves out only days without history). Whole months are merged into quarters and
+    years where these lie inside (unless ``merge`` is false), so two years are a handful of
+    blocks.
+    """
+    periods: list[str] = []
+    ranges: list[tuple[date, date, int]] = []
+    if since > until:
+        return periods, ranges
+    months: list[date] = []
+    first = since.replace(day=1)
+    while first <= until:
+        last = _month_end(first)
+        lo, hi = max(since, first), min(until, last)
+        inside = hi.toordinal() - lo.toordinal() + 1
+        outside = last.toordinal() - first.toordinal() + 1 - inside
+        if outside == 0 or outside < inside:
+            months.append(first)
+            if lo > first:
+                ranges.append((first, date.fromordinal(lo.toordinal() - 1), -1))
+            if hi < last:
+                ranges.append((date.fromordinal(hi.toordinal() + 1), last, -1))
+        else:
+            ranges.append((lo, hi, 1))
+        first = date.fromordinal(last.toordinal() + 1)
+    whole = set(months)
+    i = 0
+    while i < len(months):
+        m = months[i]
+        year = [date(m.year, k, 1) for k in range(1, 13)]
+        quarter = [date(m.year, m.month + k, 1) for k in range(3)] if m.month % 3 == 1 else []
+        if merge and m.month == 1 and whole.issuperset(year):
+            periods.append(year_key(m))
+            i += 12
+        elif merge and quarter and whole.issuperset(quarter):
+            periods.append(quarter_key(m))
+            i += 3
+        else:
+            periods.append(month_key(m))
+            i += 1
+    return periods, ranges
 
 
 # -- What a stage means for the KPIs -------------------------------------------------------------

@@ -15,8 +15,11 @@ from voronka.analytics.models import (
     CommunicationDay,
     DealFootprint,
     DurationDay,
+    DurationPeriod,
     StageEntryDay,
+    StageEntryPeriod,
     StageExitDay,
+    StageExitPeriod,
 )
 from voronka.analytics.rebuild import offsets
 from voronka.analytics.rollups import rebuild_workspace, refresh_communications, refresh_deals
@@ -74,6 +77,39 @@ def rollups(ws) -> dict:
         "durations": rows(
             DurationDay, "day", "pipeline_id", "owner_id", "stage_id", "metric", "hours", "count"
         ),
+        "entry_periods": rows(
+            StageEntryPeriod,
+            "period",
+            "pipeline_id",
+            "owner_id",
+            "source",
+            "stage_id",
+            "first",
+            "loss_reason",
+            "entered",
+            "amount_cents",
+            "later_won",
+        ),
+        "exit_periods": rows(
+            StageExitPeriod,
+            "period",
+            "pipeline_id",
+            "owner_id",
+            "source",
+            "stage_id",
+            "to_stage_id",
+            "left",
+        ),
+        "duration_periods": rows(
+            DurationPeriod,
+            "period",
+            "pipeline_id",
+            "owner_id",
+            "stage_id",
+            "metric",
+            "hours",
+            "count",
+        ),
         "communications": rows(
             CommunicationDay,
             "day",
@@ -98,7 +134,7 @@ def rollups(ws) -> dict:
 
 
 moment_st = st.tuples(
-    st.integers(0, 40),  # days after START
+    st.one_of(st.integers(0, 40), st.integers(0, 400)),  # days after START
     st.sampled_from([0, 1, 59, 60, 3599, 3600, 3601, 86399, 86400]),  # seconds into the day
     st.sampled_from([0, 1, 999_999, 500_000]),  # microseconds
 )
@@ -189,7 +225,16 @@ def test_the_rebuild_equals_the_row_by_row_rollups(tz_name, deals, comms):
     )
     rebuild_workspace(ws)
     rebuilt = rollups(ws)
-    for model in (StageEntryDay, StageExitDay, DurationDay, CommunicationDay, DealFootprint):
+    for model in (
+        StageEntryDay,
+        StageExitDay,
+        DurationDay,
+        StageEntryPeriod,
+        StageExitPeriod,
+        DurationPeriod,
+        CommunicationDay,
+        DealFootprint,
+    ):
         model.objects.filter(workspace=ws).delete()
     refresh_deals(ws.id, Deal.objects.filter(workspace=ws).values_list("id", flat=True))
     refresh_communications(ws.id, [c.id for c in made])

@@ -24,12 +24,14 @@ SOURCES = ["", "site", "cold"]
 STAGES = [("a", "open"), ("b", "open"), ("c", "open"), ("won", "won"), ("lost", "lost")]
 FIRST_DAY = date(2024, 3, 28)  # around Europe's and America's spring clock changes
 DAYS = 6
+#: Some moments lie up to here: periods then span whole months, quarters and the year 2025.
+FAR = 660
 
 
 def near_midnight():
     """A (day offset, minutes from local midnight) pair: most moments fall close to midnight."""
     return st.tuples(
-        st.integers(0, DAYS - 1),
+        st.one_of(st.integers(0, DAYS - 1), st.integers(0, FAR)),
         st.one_of(st.integers(-3, 3), st.integers(-120, 120), st.integers(0, 1439)),
     )
 
@@ -63,8 +65,8 @@ filter_st = st.fixed_dictionaries(
         "owners": st.none() | st.lists(st.integers(0, 2), min_size=1, unique=True),
         "sources": st.none() | st.lists(st.sampled_from(SOURCES), min_size=1, unique=True),
         "company": st.none() | st.integers(1, 2),
-        "since": st.integers(-1, DAYS),
-        "length": st.integers(0, DAYS),
+        "since": st.one_of(st.integers(-1, DAYS), st.integers(-1, FAR)),
+        "length": st.one_of(st.integers(0, DAYS), st.integers(0, FAR)),
         "granularity": st.sampled_from(["day", "week", "month", "total"]),
     }
 )

@@ -1,9 +1,12 @@
 """The analytics' rules as plain Python: buckets, percentiles, the funnel and the bottleneck."""
 
 import ast
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voronka.analytics import rules
 
@@ -103,3 +106,39 @@ def test_weeks_start_on_monday_and_months_on_the_first():
     day = datetime(2025, 3, 13).date()  # a Thursday
     assert rules.bucket_start(day, "week") == day - timedelta(days=3)
     assert rules.bucket_start(day, "month").day == 1
+
+
+@given(since=st.dates(date(2023, 1, 1), date(2027, 12, 31)), length=st.integers(-3, 900))
+def test_a_period_is_covered_exactly_once_by_its_blocks_and_signed_days(since, length):
+    until = since + timedelta(days=length)
+    periods, ranges = rules.cover(since, until)
+    times: dict[date, int] = {}
+    for key in periods:
+        year = int(key[:4])
+        if len(key) == 4:
+            first, last = date(year, 1, 1), date(year, 12, 31)
+        elif key[5] == "Q":
+            q = int(key[6])
+            first = date(year, 3 * q - 2, 1)
+            last = date(year + (q == 4), (3 * q) % 12 + 1, 1) - timedelta(days=1)
+        else:
+            month = int(key[5:])
+            first = date(year, month, 1)
+            last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+        for n in range(first.toordinal(), last.toordinal() + 1):
+            times[date.fromordinal(n)] = times.get(date.fromordinal(n), 0) + 1
+    for first, last, sign in ranges:
+        for n in range(first.toordinal(), last.toordinal() + 1):
+            times[date.fromordinal(n)] = times.get(date.fromordinal(n), 0) + sign
+    wanted = {date.fromordinal(n): 1 for n in range(since.toordinal(), until.toordinal() + 1)}
+    assert {d: t for d, t in times.items() if t} == wanted
+    assert len(periods) == len(set(periods))
+
+
+def test_two_years_ending_today_are_a_handful_of_blocks():
+    periods, ranges = rules.cover(date(2024, 11, 27), date(2026, 11, 26))
+    assert periods == ["2024-12", "2025", "2026-Q1", "2026-Q2", "2026-Q3", "2026-10", "2026-11"]
+    assert ranges == [
+        (date(2024, 11, 27), date(2024, 11, 30), 1),
+        (date(2026, 11, 27), date(2026, 11, 30), -1),
+    ]
