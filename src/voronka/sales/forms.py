@@ -17,7 +17,7 @@ from voronka.core.models import CustomField
 
 from .access import visible_pipelines, visible_stages
 from .actions import DEAL_FIELDS
-from .models import Deal, LossReason, StageKind
+from .models import Deal, LossReason, Product, StageKind
 
 CURRENCIES = ["RUB", "USD", "EUR", "KZT", "BYN", "UZS", "CNY"]
 
@@ -79,6 +79,15 @@ def custom_form_field(field: CustomField, user, *, required: bool = False):
     return None
 
 
+def offered_products(workspace_id: int, keep: int | None = None):
+    """The products a deal may be given, in the head's order: those not archived, and the one
+    the deal has already (``keep``) even if archived since."""
+    condition = Q(is_archived=False)
+    if keep is not None:
+        condition |= Q(id=keep)
+    return Product.objects.filter(condition, workspace_id=workspace_id).order_by("position", "id")
+
+
 def custom_raw_value(value):
     """A form's cleaned value as the custom-field cleaning takes it."""
     if hasattr(value, "isoformat"):
@@ -100,6 +109,7 @@ class DealForm(StyledForm, forms.ModelForm):
         fields = [
             "title",
             "pipeline",
+            "product",
             "company",
             "contact",
             "owner",
@@ -145,6 +155,15 @@ class DealForm(StyledForm, forms.ModelForm):
                 return qs
             return model.objects.filter(Q(id__in=qs.values("id")) | Q(id=current_id))
 
+        products = offered_products(user.workspace_id, keep=deal.product_id)
+        if products.exists():
+            self.fields["product"].queryset = products
+            self.fields["product"].empty_label = "—"
+            self.fields["product"].error_messages["invalid_choice"] = _(
+                "Choose one of the products on the list."
+            )
+        else:
+            del self.fields["product"]  # the head keeps no list of products: nothing to ask
         for name in ("company", "contact", "assistant"):
             self.fields[name].empty_label = "—"
         self.fields["company"].queryset = keep_current(
@@ -318,6 +337,9 @@ class DealFilterForm(StyledForm, forms.Form):
     team = forms.ModelChoiceField(
         label=_("team"), queryset=None, required=False, empty_label=_("All teams")
     )
+    product = forms.ModelChoiceField(
+        label=_("product"), queryset=None, required=False, empty_label=_("All products")
+    )
     sort = forms.ChoiceField(label=_("Sort"), choices=sort_choices, required=False)
 
     def __init__(self, user, *args, **kwargs):
@@ -341,6 +363,13 @@ class DealFilterForm(StyledForm, forms.Form):
             del self.fields["team"]
         if owner_scope(user) is not None and len(owner_scope(user)) <= 1:
             del self.fields["owner"]
+        # Archived products too: their deals are still there to be found.
+        products = Product.objects.filter(workspace_id=user.workspace_id).order_by(
+            "is_archived", "position", "id"
+        )
+        self.fields["product"].queryset = products
+        if not products.exists():
+            del self.fields["product"]
 
     def value(self, name):
         """The cleaned value of a field, or None when it was absent or wrong."""

@@ -58,7 +58,7 @@ from .forms import (
     team_member_ids,
     visible_teams,
 )
-from .models import Deal, LossReason, StageKind
+from .models import Deal, LossReason, Product, StageKind
 from .templatetags.sales_format import format_money
 from .timeline import deal_timeline
 
@@ -122,6 +122,7 @@ class BoardFilters:
 
     owner: User | None = None
     team: object = None
+    product: object = None
     owner_ids: frozenset[int] | None = None
     #: The order of the open columns (one of ``BOARD_SORTS``), kept with the filters.
     sort: str = SORT_BY_STAGE_DATE
@@ -133,6 +134,8 @@ class BoardFilters:
             params["owner"] = self.owner.id
         if self.team:
             params["team"] = self.team.id
+        if self.product:
+            params["product"] = self.product.id
         if self.sort:
             params["sort"] = self.sort
         return urlencode(params)
@@ -142,6 +145,8 @@ class BoardFilters:
         return self.sort == SORT_BY_NEXT_STEP
 
     def apply(self, qs):
+        if self.product is not None:
+            qs = qs.filter(product_id=self.product.id)
         if self.owner_ids is None:
             return qs
         return qs.filter(owner_id__in=self.owner_ids)
@@ -155,6 +160,11 @@ def _board_filters(user, params) -> BoardFilters:
     team_id = _int(params.get("team"))
     if team_id is not None:
         filters.team = visible_teams(user).filter(id=team_id).first()
+    product_id = _int(params.get("product"))
+    if product_id is not None:
+        filters.product = Product.objects.filter(
+            workspace_id=user.workspace_id, id=product_id
+        ).first()
     ids = None
     if filters.owner is not None:
         ids = {filters.owner.id}
@@ -440,6 +450,11 @@ def board(request):
             ],
             "owners": owners if len(owners) > 1 else [],
             "teams": list(visible_teams(user)),
+            "products": list(
+                Product.objects.filter(workspace_id=user.workspace_id).order_by(
+                    "is_archived", "position", "id"
+                )
+            ),
             "writable": may_write(user),
             "recent_days": RECENT_CLOSED_DAYS,
             "may_create": may_write(user) and bool(owners),
@@ -732,6 +747,8 @@ def deal_list(request):
         qs = qs.filter(owner_id=data["owner"].id)
     if data.get("team"):
         qs = qs.filter(owner_id__in=team_member_ids(data["team"]))
+    if data.get("product"):
+        qs = qs.filter(product_id=data["product"].id)
     sort = data.get("sort") or "-stage_date"
     desc = sort.startswith("-")
     order = [("-" if desc else "") + f for f in SORTS[sort.lstrip("-")]]
@@ -749,7 +766,9 @@ def deal_list(request):
     params.pop("page", None)
     sort_params = params.copy()
     sort_params.pop("sort", None)
-    filtered = any(data.get(k) for k in ("q", "pipeline", "stage", "status", "owner", "team"))
+    filtered = any(
+        data.get(k) for k in ("q", "pipeline", "stage", "status", "owner", "team", "product")
+    )
     return render(
         request,
         "sales/deal_list.html",

@@ -140,6 +140,7 @@
     body.append("loss_reason", reason);
     if (board.dataset.owner) body.append("owner", board.dataset.owner);
     if (board.dataset.team) body.append("team", board.dataset.team);
+    if (board.dataset.product) body.append("product", board.dataset.product);
     if (extra) extra.forEach(function (value, key) { body.append(key, value); });
     try {
       var response = await fetch(card.dataset.moveUrl, {
