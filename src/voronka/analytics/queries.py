@@ -176,8 +176,9 @@ def _pruned(facts: rules.Facts) -> rules.Facts:
     return facts
 
 
-def funnel_facts(sel: Selection, *, by_owner: bool = False):
-    """The summed facts of the selection (``rules.Facts``), or {owner_id: Facts} by owner."""
+def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = True):
+    """The summed facts of the selection (``rules.Facts``), or {owner_id: Facts} by owner;
+    without the durations when ``durations`` is false (conversions need none)."""
     out: dict[int | None, rules.Facts] = defaultdict(rules.Facts)
     if sel.company_id is not None:
         since, until = sel.since.isoformat(), sel.until.isoformat()
@@ -214,14 +215,18 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False):
         out[row.get("owner_id")].add_exit(row["stage_id"], row["to_stage_id"], sign * row["n"])
     # The period durations hold every source together: a source filter reads the daily rows.
     periods = None if sel.sources is not None else sel.base(DurationPeriod.objects, sources=False)
-    for sign, row in signed_sums(
-        sel.base(DurationDay.objects),
-        periods,
-        sel.since,
-        sel.until,
-        [*group, "metric", "stage_id", "hours"],
-        [*group, "metric", "stage_id", "hours"],
-        {"n": Sum("count")},
+    for sign, row in (
+        ()
+        if not durations
+        else signed_sums(
+            sel.base(DurationDay.objects),
+            periods,
+            sel.since,
+            sel.until,
+            [*group, "metric", "stage_id", "hours"],
+            [*group, "metric", "stage_id", "hours"],
+            {"n": Sum("count")},
+        )
     ):
         out[row.get("owner_id")].add_duration(
             row["metric"], row["stage_id"], row["hours"], sign * row["n"]

@@ -289,6 +289,16 @@ def funnel_rows(stages: list[StageInfo], facts: Facts) -> list[FunnelRow]:
     return [rows[s.id] for s in ordered]
 
 
+def stage_histograms(facts: Facts) -> dict[int, dict[int, int]]:
+    """Per stage, the histogram of its finished stays: {stage id: {hours: count}}."""
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    for (metric, stage_id, hours), count in facts.durations.items():
+        if metric == "stage":
+            h = out[stage_id]
+            h[hours] = h.get(hours, 0) + count
+    return out
+
+
 def cycle_histogram(facts: Facts) -> dict[int, int]:
     out: dict[int, int] = {}
     for (metric, _stage, hours), count in facts.durations.items():
@@ -364,27 +374,31 @@ def find_bottlenecks(
         total.add(facts)
     company_rows = {r.stage.id: r for r in funnel_rows(stages, total)}
     if len(by_owner) > 1:
+        whole = stage_histograms(total)
         for owner_id in sorted(by_owner):
-            # The others' facts are the whole less this manager's: exact, as all are sums.
-            others = Facts()
-            others.add(total)
-            others.add(by_owner[owner_id], -1)
             mine = funnel_rows(stages, by_owner[owner_id])
-            norm = {r.stage.id: r for r in funnel_rows(stages, others)}
+            hours = stage_histograms(by_owner[owner_id])
             for row in mine:
                 if row.stage.kind != OPEN or row.entered < MIN_ENTRIES:
                     continue
-                peer = norm[row.stage.id]
+                # The others' figures are the whole less this manager's: exact, as all are sums.
+                company = company_rows[row.stage.id]
+                peer_entered = company.entered - row.entered
+                peer_rate = rate(company.moved_on - row.moved_on, peer_entered)
+                theirs = dict(whole.get(row.stage.id, {}))
+                for bucket, count in hours.get(row.stage.id, {}).items():
+                    theirs[bucket] = theirs.get(bucket, 0) - count
+                peer_hours = percentile(theirs, 50)
                 low = (
                     row.to_next is not None
-                    and peer.to_next
-                    and peer.entered >= MIN_ENTRIES
-                    and row.to_next < CONVERSION_RATIO * peer.to_next
+                    and peer_rate
+                    and peer_entered >= MIN_ENTRIES
+                    and row.to_next < CONVERSION_RATIO * peer_rate
                 )
                 slow = (
                     row.median_hours is not None
-                    and peer.median_hours
-                    and row.median_hours > TIME_RATIO * peer.median_hours
+                    and peer_hours
+                    and row.median_hours > TIME_RATIO * peer_hours
                 )
                 if low or slow:
                     found.append(
@@ -393,12 +407,12 @@ def find_bottlenecks(
                             stage=row.stage,
                             next_stage=row.next_stage,
                             rate=row.to_next,
-                            norm_rate=peer.to_next,
+                            norm_rate=peer_rate,
                             median_hours=row.median_hours,
-                            norm_hours=peer.median_hours,
+                            norm_hours=peer_hours,
                             entered=row.entered,
                             severity=_severity(
-                                row.to_next, peer.to_next, row.median_hours, peer.median_hours
+                                row.to_next, peer_rate, row.median_hours, peer_hours
                             ),
                         )
                     )

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from voronka.analytics.queries import KPIS, kpi_values, stage_conversions
+from voronka.analytics import rules as analytics_rules
+from voronka.analytics.queries import KPIS, Selection, funnel_facts, funnel_stages, kpi_values
 
 #: The plan's metrics and the KPI each is measured by.
 FACT_KPIS = {
@@ -53,6 +54,18 @@ class History:
         self.since, self.until = start, end - timedelta(days=1)
         self._levels: dict = {}
         self._owners = None
+        self._facts = None
+        self._stages = None
+
+    def per_owner_facts(self) -> dict:
+        """The window's funnel facts per owner, read once: every level sums its owners'."""
+        if self._facts is None:
+            sel = Selection.make(
+                self.workspace, self.pipeline_id, since=self.since, until=self.until
+            )
+            self._facts = funnel_facts(sel, by_owner=True, durations=False)
+            self._stages = funnel_stages(self.pipeline_id)
+        return self._facts
 
     def per_owner(self) -> dict[int, dict[str, object]]:
         if self._owners is None:
@@ -84,15 +97,14 @@ class History:
                     h.leads += v.get("new_deals") or 0
                     h.meetings += v.get("meetings_held") or 0
                     h.calls += v.get("calls_out") or 0
-            for row in stage_conversions(
-                self.workspace,
-                self.pipeline_id,
-                owners=None if owners is None else sorted(owners),
-                since=self.since,
-                until=self.until,
-            ):
-                h.entered[row.from_stage_id] += row.entered
-                h.reached[row.from_stage_id] += row.moved_on
+            facts = analytics_rules.Facts()
+            for who, owner_facts in self.per_owner_facts().items():
+                if owners is None or who in owners:
+                    facts.add(owner_facts)
+            for row in analytics_rules.funnel_rows(self._stages, facts):
+                if row.stage.kind == analytics_rules.OPEN:
+                    h.entered[row.stage.id] += row.entered
+                    h.reached[row.stage.id] += row.moved_on
             self._levels[owners] = h
         return self._levels[owners]
 
