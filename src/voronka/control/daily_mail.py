@@ -30,6 +30,7 @@ from voronka.planning.plans import weekdays
 from .daily import LABELS, daily_report, previous_working_day, report_scope
 from .digest import site_url
 from .models import DailyReportSent, RuleSettings
+from .workspaces import for_each_workspace
 
 log = logging.getLogger("voronka.control")
 
@@ -67,13 +68,9 @@ def is_due(rules: RuleSettings, local_now: datetime, days_of_week) -> bool:
 def send_due_daily_reports(*, now: datetime | None = None) -> int:
     """Send the daily reports whose time has come, in every workspace; the number sent."""
     now = now or timezone.now()
-    sent = 0
-    for workspace in Workspace.objects.order_by("id"):
-        try:
-            sent += send_daily_reports_if_due(workspace, now=now)
-        except Exception:
-            log.exception("the daily reports of workspace %s failed", workspace.id)
-    return sent
+    return sum(
+        for_each_workspace(lambda ws: send_daily_reports_if_due(ws, now=now), "the daily reports")
+    )
 
 
 def send_daily_reports_if_due(workspace: Workspace, *, now: datetime) -> int:

@@ -8,7 +8,6 @@ language and time zone, as plain text with an HTML alternative.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -30,8 +29,7 @@ from .actions import parse_work_days
 from .kinds import KINDS, LABELS
 from .models import RuleSettings, Violation
 from .summary import matrix, open_counts, trend
-
-log = logging.getLogger("voronka.control")
+from .workspaces import for_each_workspace
 
 #: Items listed per section of a digest; the rest is a click away.
 ITEMS = 10
@@ -61,13 +59,7 @@ def digest_is_due(rules: RuleSettings, local_now: datetime) -> bool:
 def send_due_digests(*, now: datetime | None = None) -> int:
     """Send the digests of every workspace whose time has come; the number of emails sent."""
     now = now or timezone.now()
-    sent = 0
-    for workspace in Workspace.objects.order_by("id"):
-        try:
-            sent += send_digest_if_due(workspace, now=now)
-        except Exception:
-            log.exception("the digest of workspace %s failed", workspace.id)
-    return sent
+    return sum(for_each_workspace(lambda ws: send_digest_if_due(ws, now=now), "the digest"))
 
 
 def send_digest_if_due(workspace: Workspace, *, now: datetime) -> int:

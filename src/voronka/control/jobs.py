@@ -15,19 +15,18 @@ from voronka.core.models import Workspace
 from .daily_mail import send_due_daily_reports
 from .digest import send_due_digests
 from .evaluate import evaluate_workspace, take_snapshot
+from .workspaces import for_each_workspace
 
 log = logging.getLogger("voronka.control")
 
 
 def _evaluate_all(*, full: bool) -> None:
-    for workspace in Workspace.objects.order_by("id"):
-        try:
-            outcome = evaluate_workspace(workspace.id, full=full)
-            take_snapshot(workspace)
-        except Exception:
-            log.exception("evaluating the rules of workspace %s failed", workspace.id)
-            continue
+    def evaluate(workspace: Workspace) -> None:
+        outcome = evaluate_workspace(workspace.id, full=full)
+        take_snapshot(workspace)
         log.debug("rules of workspace %s: %s", workspace.id, outcome)
+
+    for_each_workspace(evaluate, "evaluating the rules")
 
 
 @task()
