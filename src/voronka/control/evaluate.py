@@ -219,15 +219,15 @@ def _chunks(ids: Iterable[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
 
 
 def _deal_findings(ctx: Context, deal_ids: list[int] | None) -> Iterator[Found]:
-    """No next step, stalled, next contact too far: one query over the open deals."""
+    """No next step, stalled, next contact too far: one query over the open deals.
+
+    The next step's due time is the deal's own ``next_step_due`` (its earliest open task's, kept
+    by ``sales.next_steps.sync_next_step_due`` in the transaction that changes the tasks; this
+    evaluation runs after that commits), not a look-up of every open deal's tasks.
+    """
     if not ctx.open_stage_ids:
         return
     now = ctx.now
-    next_due = (
-        Task.objects.filter(deal_id=OuterRef("pk"), done_at__isnull=True)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
     snoozed = (
         Snooze.objects.filter(deal_id=OuterRef("pk"), ended_at__isnull=True, until__gt=now)
         .order_by("-until")
@@ -237,10 +237,10 @@ def _deal_findings(ctx: Context, deal_ids: list[int] | None) -> Iterator[Found]:
     batches = [base] if deal_ids is None else [base.filter(id__in=c) for c in _chunks(deal_ids)]
     for qs in batches:
         rows = (
-            qs.annotate(next_due=Subquery(next_due), snoozed_until=Subquery(snoozed))
+            qs.annotate(snoozed_until=Subquery(snoozed))
             .order_by()
             .values_list(
-                "id", "owner_id", "stage_id", "stage_entered_at", "next_due", "snoozed_until"
+                "id", "owner_id", "stage_id", "stage_entered_at", "next_step_due", "snoozed_until"
             )
         )
         for deal_id, owner_id, stage_id, entered, due, snoozed_until in _raw_rows(
