@@ -11,7 +11,7 @@ from voronka.accounts.models import User
 from voronka.core.forms import StyledForm
 
 from .access import visible_companies
-from .models import Company
+from .models import Company, Segment
 from .phones import display_phone
 
 CONFIRM_LABEL = _("Create anyway: this is a different client")
@@ -59,6 +59,13 @@ class CompanyForm(StyledForm, forms.Form):
         label=pgettext_lazy("contact detail", "Email"), max_length=254, required=False
     )
     inn = forms.CharField(label=_("Tax number (INN)"), max_length=12, required=False)
+    segment = forms.ModelChoiceField(
+        label=_("Segment"),
+        queryset=Segment.objects.none(),
+        required=False,
+        empty_label="—",
+        error_messages={"invalid_choice": _("Choose one of the segments on the list.")},
+    )
     city = forms.CharField(label=_("City"), max_length=120, required=False)
     website = forms.CharField(label=_("Website"), max_length=255, required=False)
     notes = forms.CharField(
@@ -67,7 +74,7 @@ class CompanyForm(StyledForm, forms.Form):
     confirm_duplicates = forms.BooleanField(label=CONFIRM_LABEL, required=False)
 
     #: The fields the action receives (the confirmation is the page's business).
-    model_fields = ("name", "owner", "phone", "email", "inn", "city", "website", "notes")
+    model_fields = ("name", "owner", "phone", "email", "inn", "segment", "city", "website", "notes")
 
     def __init__(self, *args, user, instance=None, **kwargs):
         if instance is not None:
@@ -75,6 +82,14 @@ class CompanyForm(StyledForm, forms.Form):
         else:
             kwargs.setdefault("initial", {"owner": user.pk})
         super().__init__(*args, **kwargs)
+        segments = offered_segments(
+            user.workspace_id, instance.segment_id if instance is not None else None
+        )
+        if segments.exists():
+            self.fields["segment"].queryset = segments
+        else:
+            del self.fields["segment"]  # the head keeps no segments: nothing to ask
+            self.model_fields = tuple(f for f in self.model_fields if f != "segment")
         self.fields["owner"].queryset = owner_choices(
             user, instance.owner_id if instance is not None else None
         )
@@ -170,10 +185,19 @@ class ContactForm(StyledForm, forms.Form):
         return {k: self.cleaned_data[k] for k in self.model_fields if k in self.changed_data}
 
 
+def offered_segments(workspace_id: int, keep: int | None = None):
+    """The segments a company may be given, in the head's order: those not archived, and the
+    one the company has already (``keep``) even if archived since."""
+    condition = Q(is_archived=False)
+    if keep is not None:
+        condition |= Q(id=keep)
+    return Segment.objects.filter(condition, workspace_id=workspace_id).order_by("position", "id")
+
+
 def initial_from(instance, names) -> dict:
     initial = {}
     for name in names:
-        if name in ("owner", "company"):
+        if name in ("owner", "company", "segment"):
             initial[name] = getattr(instance, f"{name}_id")
         elif name in ("phone", "whatsapp"):
             initial[name] = display_phone(getattr(instance, name))
@@ -207,11 +231,23 @@ class CompanyFilterForm(StyledForm, forms.Form):
         empty_label=_("Any owner"),
     )
     city = forms.ChoiceField(label=_("City"), required=False)
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), queryset=Segment.objects.none(), required=False, empty_label=None
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=list(SORT_LABELS.items()))
 
     def __init__(self, *args, user, cities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_filter_choices(user)
+        # Archived segments too: their companies are still there to be found.
+        segments = Segment.objects.filter(workspace_id=user.workspace_id).order_by(
+            "is_archived", "position", "id"
+        )
+        if segments.exists():
+            self.fields["segment"].queryset = segments
+            self.fields["segment"].empty_label = _("Any segment")
+        else:
+            del self.fields["segment"]
         self.fields["city"].choices = [("", _("Any city"))] + [(c, c) for c in cities]
         self.fields["q"].widget.attrs.update(
             {"placeholder": _("Name, phone, email or INN"), "type": "search"}

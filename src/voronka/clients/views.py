@@ -114,7 +114,7 @@ def company_list(request):
     ]
     form = CompanyFilterForm(request.GET or None, user=user, cities=list(cities))
     f = _filters(form)
-    qs = base.select_related("owner")
+    qs = base.select_related("owner", "segment")
     if f.get("q", "").strip():
         qs = qs.filter(company_search(f["q"].strip()))
     if f.get("owner"):
@@ -123,6 +123,8 @@ def company_list(request):
         qs = qs.none()  # someone whose clients this person may not see: none of them, not all
     if f.get("city"):
         qs = qs.filter(city=f["city"])
+    if f.get("segment"):
+        qs = qs.filter(segment=f["segment"])
     qs = qs.order_by(*COMPANY_SORTS[f.get("sort") or "name"])
     page = paginate(qs, request.GET.get("page"))
     return render(
@@ -131,7 +133,7 @@ def company_list(request):
         {
             "form": form,
             "page": page,
-            "filtered": bool({"q", "owner", "city"} & set(f)),
+            "filtered": bool({"q", "owner", "city", "segment"} & set(f)),
             "show_owner_filter": form.fields["owner"].queryset.count() > 1,
             "may_create": may_create_clients(user),
         },
