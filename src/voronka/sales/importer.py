@@ -44,6 +44,7 @@ STAGE = "stage"
 OWNER = "owner"
 COMPANY = "company"
 CONTACT = "contact"
+PRODUCT = "product"
 CURRENCY = "currency"
 LOSS_REASON = "loss_reason"
 
@@ -54,6 +55,7 @@ ALIASES = {
     OWNER: ["owner", "manager", "ответственный", "менеджер", "владелец"],
     COMPANY: ["company", "client", "компания", "клиент", "организация", "контрагент"],
     CONTACT: ["contact", "contact email", "email", "e-mail", "контакт", "почта", "email контакта"],
+    PRODUCT: ["product", "product line", "продукт", "товар", "услуга", "продуктовая линейка"],
     "amount": ["amount", "sum", "budget", "сумма", "бюджет", "сумма сделки"],
     CURRENCY: ["currency", "валюта"],
     "source": ["source", "источник"],
@@ -185,6 +187,7 @@ def targets(workspace_id: int) -> list[tuple[str, str]]:
 
     out = [(TITLE, label("title")), (STAGE, label("stage")), (OWNER, label("owner"))]
     out += [(COMPANY, label("company")), (CONTACT, _("Contact (email)"))]
+    out.append((PRODUCT, label("product")))
     for name in ("amount", CURRENCY, "source", "expected_close", "invoice_no", "invoice_amount"):
         out.append((name, label(name)))
     out.append((LOSS_REASON, label("loss_reason")))
@@ -334,6 +337,13 @@ class _Rows:
                     self.people.setdefault(_fold(key), u)
         self.companies: dict[str, object] = {}
         self.contacts: dict[str, object] = {}
+        from .models import Product
+
+        #: The products offered (archived ones are not), by their folded name.
+        self.products = {
+            _fold(p.name): p
+            for p in Product.objects.filter(workspace_id=actor.workspace_id, is_archived=False)
+        }
         self.currency = actor.workspace.currency or "RUB"
         self.multi = {
             f.key
@@ -349,6 +359,18 @@ class _Rows:
             raise ValueError(
                 _("«%(pipeline)s» has no stage «%(stage)s».")
                 % {"pipeline": self.pipeline.name, "stage": text}
+            )
+        return found
+
+    def product(self, text: str):
+        """The product of this name among those offered; a product is never made up here."""
+        if not text:
+            return None
+        found = self.products.get(_fold(text))
+        if found is None:
+            raise ValueError(
+                _("No product «%(name)s» on the list: the head adds it in the settings.")
+                % {"name": text}
             )
         return found
 
@@ -447,7 +469,13 @@ def _row_values(lookup: _Rows, cells: dict, created_companies: dict, problems: d
         problems[TITLE] = _("Give the deal a title.")
     elif len(values["title"]) > 255:
         problems[TITLE] = _("At most %(count)s characters.") % {"count": 255}
-    for name, finder in ((STAGE, lookup.stage), (OWNER, lookup.owner), (CONTACT, lookup.contact)):
+    finders = (
+        (STAGE, lookup.stage),
+        (OWNER, lookup.owner),
+        (CONTACT, lookup.contact),
+        (PRODUCT, lookup.product),
+    )
+    for name, finder in finders:
         try:
             found = finder(text.get(name, ""))
         except ValueError as exc:

@@ -156,3 +156,21 @@ def test_a_segment_in_use_is_not_deleted(org):
         do_delete_segment(org.head, retail)
     assert exc.value.code == "in_use"
     assert Segment.objects.filter(pk=retail.pk).exists()
+
+
+def test_an_import_takes_the_product_by_name_and_refuses_one_not_on_the_list(org):
+    from voronka.sales import importer
+
+    audit = do_create_product(org.head, name="Аудит отдела")
+    old = do_create_product(org.head, name="Старый тариф")
+    do_update_product(org.head, old, is_archived=True)
+    content = "Название;Продукт\nА;аудит  отдела\nБ;Старый тариф\nВ;Нет такого\nГ;\n".encode()
+    upload = importer.do_upload_deal_file(org.manager1, file_name="p.csv", content=content)
+    mapping = ["title", "product"]
+    result = importer.do_import_deals(org.manager1, upload, pipeline=org.pipeline, mapping=mapping)
+    assert [(e.row, e.field) for e in result.errors] == [(3, "Продукт"), (4, "Продукт")]
+    fixed = "Название;Продукт\nА;аудит  отдела\nГ;\n".encode()
+    upload = importer.do_upload_deal_file(org.manager1, file_name="p.csv", content=fixed)
+    result = importer.do_import_deals(org.manager1, upload, pipeline=org.pipeline, mapping=mapping)
+    assert result.created == 2
+    assert dict(org.pipeline.deals.values_list("title", "product")) == {"А": audit.id, "Г": None}
