@@ -9,9 +9,11 @@ under bench/out/, or a throwaway PostgreSQL cluster with fsync and synchronous_c
 production), migrates it, and creates a workspace (``voronka.testing.fixtures.build_org``: a
 head, an owner, two seniors, four managers) with a generic PBX channel (``generic_pbx``: HMAC-
 SHA256 over ``timestamp.body``, what a PBX pushes at call volume). Then it starts the real
-server as ``voronka serve`` does: gunicorn with ``voronka.wsgi`` and the production settings
-(``VORONKA_ENV=production``, HTTPS redirect off since it listens on loopback), beside the
-background worker (``voronka worker``), with the worker configuration in ``SERVER``.
+server as ``voronka serve`` does (``serve.web_command``: uvicorn running ``voronka.front``, which
+takes deliveries in on its event loop and stores them by group commit) with the production
+settings (``VORONKA_ENV=production``, HTTPS redirect off since it listens on loopback) and no
+access log, beside the background worker (``voronka worker``), with the worker configuration in
+``SERVER``.
 
 The senders are one separate process (``python -m bench.ingest load``) so that its CPU is
 counted apart: asyncio, raw HTTP/1.1 keep-alive, each body signed before the clock starts.
@@ -30,10 +32,10 @@ connection is retried (as providers retry) until acknowledged; a 4xx is counted,
    processed every stored event (at most ``BENCH_INGEST_DRAIN`` seconds, default 600): events
    stored twice and communications made twice for one event (must be 0), left unprocessed.
 
-Server configuration: ``BENCH_INGEST_WORKERS`` (default 2, one per core), ``_THREADS`` (8) and
-``_WORKER_CLASS`` (gthread: threads let the webhook see a busy server and keep connections
-alive). ``python -m bench.ingest`` subcommands (setup, load, pending, discard, count) are the
-pieces run as subprocesses against the bench database.
+Server configuration: ``BENCH_INGEST_WORKERS`` (default 2, one per core: uvicorn's worker
+processes, each with its own event loop and group commit) and ``_THREADS`` (16: the site's
+threads per process; deliveries need none). ``python -m bench.ingest`` subcommands (setup,
+load, pending, discard, count) are the pieces run as subprocesses against the bench database.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ NEEDS_DATA = False
 
 SENDERS = 32
 SECRET = "bench-pbx-signing-secret-0123456789"
-#: Requests per keep-alive connection before a sender opens a new one: gunicorn's workers do
-#: not share out connections that stay open, so without recycling one worker could keep them all.
+#: Requests per keep-alive connection before a sender opens a new one: the server's worker
+#: processes do not share out connections that stay open, so without recycling one could keep
+#: them all.
 RECYCLE_AFTER = 100
 #: Distinct callers: the first call of each makes a contact and a deal, the rest add to them.
 CLIENTS = 2000
@@ -74,8 +77,9 @@ CLIENTS = 2000
 def _server_config() -> dict:
     return {
         "workers": int(os.environ.get("BENCH_INGEST_WORKERS", "2")),
-        "threads": int(os.environ.get("BENCH_INGEST_THREADS", "8")),
-        "worker_class": os.environ.get("BENCH_INGEST_WORKER_CLASS", "gthread"),
+        "threads": int(os.environ.get("BENCH_INGEST_THREADS", "16")),
+        # The report's "server" column: <workers> × <worker_class> <threads> threads.
+        "worker_class": "uvicorn voronka.front, site on",
     }
 
 
@@ -397,7 +401,6 @@ class _Bench:
         }
         self.web = self.worker = None
         bindir = os.path.dirname(sys.executable)
-        self.gunicorn = os.path.join(bindir, "gunicorn")
         self.voronka = os.path.join(bindir, "voronka")
 
     def run_py(self, *args: str) -> str:
@@ -413,6 +416,8 @@ class _Bench:
         return proc.stdout.strip().splitlines()[-1]
 
     def start(self) -> None:
+        from voronka.core.management.commands.serve import web_command
+
         cfg = _server_config()
         self.worker = subprocess.Popen(
             [self.voronka, "worker", "--verbosity", "0"],
@@ -420,28 +425,11 @@ class _Bench:
             cwd=ROOT,
             start_new_session=True,
         )
+        command, extra = web_command(
+            "127.0.0.1", self.port, cfg["workers"], cfg["threads"], access_log=False
+        )
         self.web = subprocess.Popen(
-            [
-                self.gunicorn,
-                "voronka.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(cfg["workers"]),
-                "--threads",
-                str(cfg["threads"]),
-                "--worker-class",
-                cfg["worker_class"],
-                "--keep-alive",
-                "30",
-                # Django loaded once before the fork: every worker takes connections at once.
-                "--preload",
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            start_new_session=True,
+            command, env={**self.env, **extra}, cwd=ROOT, start_new_session=True
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -104,6 +104,13 @@ class _Channels:
         self.lock = threading.Lock()
         self.entries: dict[tuple[str, str], tuple[float, object, object]] = {}
 
+    def cached(self, kind: str, key: str):
+        """(channel, provider) while the cache holds them, else (None, None): no database."""
+        found = self.entries.get((kind, key))
+        if found is not None and time.monotonic() - found[0] < CHANNEL_CACHE_SECONDS:
+            return found[1], found[2]
+        return None, None
+
     def get(self, kind: str, key: str):
         """(channel, provider), or (None, None) when there is no such enabled channel."""
         now = time.monotonic()
@@ -142,8 +149,25 @@ WAKE_EVERY_SECONDS = 0.25
 def wake_worker() -> None:
     """Have the worker process the stored events: queue ``process_received_events`` unless a
     run of it is already waiting. A failure is only logged: the minute's sweep finds them."""
-    if not _load.due_to_wake():
-        return
+    if _load.due_to_wake():
+        enqueue_processing()
+
+
+# What the web front (``voronka.front``) shares with the view: the channels' cache and the count
+# of deliveries in flight in this process, and the worker's waking.
+cached_channel = _channels.cached
+delivery_begins = _load.begin
+delivery_ends = _load.end
+due_to_wake = _load.due_to_wake
+
+
+def is_busy() -> bool:
+    """Whether another delivery is in flight in this server process."""
+    return _load.in_flight > 0
+
+
+def enqueue_processing() -> None:
+    """``wake_worker``'s work once it is due (the front calls it off its event loop)."""
     try:
         from django_tasks_db.models import DBTaskResult
 

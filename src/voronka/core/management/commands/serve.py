@@ -1,4 +1,8 @@
-"""`voronka serve`: the web server and the background worker together, for one machine."""
+"""`voronka serve`: the web server and the background worker together, for one machine.
+
+The web server is uvicorn running ``voronka.front``: providers' webhook deliveries are taken in on
+its event loop and stored by group commit, the site runs in Django's WSGI application on a pool
+of threads in each server process (see ``voronka.front``)."""
 
 import os
 import signal
@@ -8,40 +12,60 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from voronka.accounts.models import User
+
+def web_command(
+    host: str, port: int, workers: int, threads: int, *, access_log: bool = True
+) -> tuple[list[str], dict[str, str]]:
+    """The web server's command line and the environment it adds (the benchmark starts it so)."""
+    bindir = os.path.dirname(sys.executable)
+    command = [
+        os.path.join(bindir, "uvicorn"),
+        "voronka.front:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--lifespan",
+        "on",
+        # Providers and browsers keep connections open between requests.
+        "--timeout-keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+        "--access-log" if access_log else "--no-access-log",
+    ]
+    return command, {"WEB_THREADS": str(threads)}
 
 
 class Command(BaseCommand):
-    help = "Start the web server (gunicorn) and the background worker, and print the demo logins."
+    help = "Start the web server (uvicorn) and the background worker, and print the demo logins."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
-        # Threads per worker (gunicorn's gthread): the site chat's long polls each hold one for
+        # Threads for the site per server process: the site chat's long polls each hold one for
         # up to 20 s, at most VORONKA_SITECHAT_HELD_POLLS (8) of them, so half stay for pages.
+        # Webhook deliveries need none (the event loop takes them in).
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "16")))
+        parser.add_argument(
+            "--no-access-log", dest="access_log", action="store_false", help="Log no requests."
+        )
 
-    def handle(self, *args, host, port, workers, threads, **options):
+    def handle(self, *args, host, port, workers, threads, access_log, **options):
+        from voronka.accounts.models import User
+
         bindir = os.path.dirname(sys.executable)
         # The worker reports only problems here; `voronka worker` alone shows every task it runs.
         worker = subprocess.Popen([os.path.join(bindir, "voronka"), "worker", "--verbosity", "0"])
-        web = subprocess.Popen(
-            [
-                os.path.join(bindir, "gunicorn"),
-                "voronka.wsgi",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--access-logfile",
-                "-",
-                "--log-level",
-                "warning",
-            ]
-        )
+        command, env = web_command(host, port, workers, threads, access_log=access_log)
+        web = subprocess.Popen(command, env={**os.environ, **env})
         self.stdout.write(self.style.SUCCESS(f"\nVoronka is running at http://{host}:{port}/"))
         self.stdout.write(f"database: {settings.DATABASES['default']['NAME']}")
         if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
