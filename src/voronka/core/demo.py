@@ -29,10 +29,18 @@ from django.utils import timezone
 
 from voronka.accounts.models import Role, Team, User
 from voronka.activities.models import Task, TaskGoal
-from voronka.clients.models import Company, Contact
+from voronka.clients.models import Company, Contact, Segment
 from voronka.core.models import Workspace
 from voronka.inbox.models import Communication
-from voronka.sales.models import Deal, LossReason, Pipeline, Stage, StageChange, StageKind
+from voronka.sales.models import (
+    Deal,
+    LossReason,
+    Pipeline,
+    Product,
+    Stage,
+    StageChange,
+    StageKind,
+)
 
 DEFAULT_SEED = 20240901
 DEMO_PASSWORD = "voronka-demo"
@@ -1387,6 +1395,57 @@ def _plan_this_month(ws: Workspace, head: User, now: datetime) -> None:
     )
 
 
+#: The demo's products: name, the deal amounts it is sold at (a band), archived.
+DEMO_PRODUCTS = (
+    ("Аудит отдела продаж", (0, 150_000), False),
+    ("Обучение менеджеров", (100_000, 260_000), False),
+    ("Внедрение CRM", (180_000, 10**9), False),
+    ("Подбор менеджеров", (0, 10**9), False),
+    ("Разовая консультация", (0, 90_000), True),
+)
+#: The demo's client segments, in the head's order.
+DEMO_SEGMENTS = ("Малый бизнес", "Средний бизнес", "Крупный бизнес", "Госзаказчики")
+
+
+def _products_and_segments(ws: Workspace, seed: int, deals, companies) -> None:
+    """The head's products and client segments, with the deals and companies spread across
+    them so that the funnel's filters show different pictures: products by the deal's amount
+    (an audit is small, a CRM implementation large), segments by the client's size.
+
+    A random stream of its own, so the rest of the demo is the same as without them.
+    """
+    rng = random.Random(seed * 7919 + 17)
+    products = [
+        Product.objects.create(workspace=ws, name=name, position=i, is_archived=archived)
+        for i, (name, _band, archived) in enumerate(DEMO_PRODUCTS, 1)
+    ]
+    segments = [
+        Segment.objects.create(workspace=ws, name=name, position=i)
+        for i, name in enumerate(DEMO_SEGMENTS, 1)
+    ]
+    for deal in deals:
+        if rng.random() < 0.08:
+            continue  # some deals were never given a product
+        fits = [
+            p
+            for p, (_name, (low, high), archived) in zip(products, DEMO_PRODUCTS, strict=True)
+            if low <= deal.amount < high and (not archived or deal._offset > 200 * DAY)
+        ]
+        deal.product = rng.choice(fits) if fits else products[3]
+    small, middle, large, gov = segments
+    for company in companies:
+        if rng.random() < 0.1:
+            continue
+        if company.name.startswith("ИП "):
+            company.segment = small
+        elif rng.random() < 0.07:
+            company.segment = gov
+        elif company._weight > 2.0:
+            company.segment = large
+        else:
+            company.segment = middle if rng.random() < 0.6 else small
+
+
 def build_demo(
     *, seed: int = DEFAULT_SEED, scale: float = 1.0, now: datetime | None = None
 ) -> DemoSummary:
@@ -1406,6 +1465,7 @@ def build_demo(
         pipelines = b.build_pipelines(ws)
         companies, contacts = b.build_clients(ws, people)
         deals, changes, tasks, comms = b.build_deals(ws, people, pipelines, companies)
+        _products_and_segments(ws, seed, deals, companies)
 
         # A client appears in the CRM shortly before its first deal, or some time in the period
         # (offsets are seconds before now, so "earlier" is "larger").

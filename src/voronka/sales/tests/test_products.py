@@ -174,3 +174,27 @@ def test_an_import_takes_the_product_by_name_and_refuses_one_not_on_the_list(org
     result = importer.do_import_deals(org.manager1, upload, pipeline=org.pipeline, mapping=mapping)
     assert result.created == 2
     assert dict(org.pipeline.deals.values_list("title", "product")) == {"А": audit.id, "Г": None}
+
+
+@pytest.mark.django_db
+def test_the_demo_company_spreads_its_deals_and_clients_over_products_and_segments():
+    from django.db.models import Avg
+
+    from voronka.core.demo import build_demo
+    from voronka.sales.models import Deal
+
+    summary = build_demo(seed=5, scale=0.1)
+    ws = summary.workspace
+    by_product = {
+        row["product__name"]: row
+        for row in Deal.objects.filter(workspace=ws, product__isnull=False)
+        .values("product__name")
+        .annotate(avg=Avg("amount"))
+    }
+    assert {"Аудит отдела продаж", "Внедрение CRM", "Обучение менеджеров"} <= set(by_product)
+    assert by_product["Внедрение CRM"]["avg"] > by_product["Аудит отдела продаж"]["avg"]
+    assert Product.objects.filter(workspace=ws, is_archived=True).exists()
+    segments = set(
+        Segment.objects.filter(workspace=ws, companies__isnull=False).values_list("name", flat=True)
+    )
+    assert {"Малый бизнес", "Средний бизнес", "Крупный бизнес"} <= segments
