@@ -70,6 +70,7 @@ def test_the_head_opens_the_planning_meeting_and_prints_it(org, login):
     head.get_by_test_id("review-flag").wait_for()
     head.screenshot(path="test-artifacts/meeting-flag-on-timeline.png")
 
+    head.get_by_role("button", name="Ещё").click()  # the navigation's less-used pages
     head.get_by_role("link", name="Планёрка", exact=True).first.click()
     head.wait_for_url("**/control/meeting/")
     for section in SECTIONS:

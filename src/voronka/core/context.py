@@ -17,21 +17,26 @@ def navigation(request):
         ("activities:task_list", _("Tasks")),
         ("inbox:inbox", _("Inbox")),
     ]
+    # Pages opened once a day or less wait under «More», so the row fits a 1280 px screen.
+    more = []
     if user.role in ("owner", "head", "senior"):
         items.insert(1, ("control:screen", _("Control")))
-    if user.role == "manager":  # the others reach it from the control screen
-        items.insert(2, ("control:daily", _("Daily report")))
-    if user.role in ("owner", "head", "senior"):
-        items.insert(2, ("control:meeting", _("Planning meeting")))
     if user.role in ("owner", "head", "senior", "manager", "qc"):
         items.append(("planning:fact", _("Plan")))
     if user.role in ("owner", "head", "senior", "manager"):
         items.append(("analytics:funnel", _("Analytics")))
+    if user.role in ("owner", "head", "senior"):
+        more.append(("control:meeting", _("Planning meeting")))
+    if user.role == "manager":  # the others reach it from the control screen
+        more.append(("control:daily", _("Daily report")))
     if user.may_configure:
-        items.append(("sales:settings_pipelines", _("Settings")))
+        more.append(("sales:settings_pipelines", _("Settings")))
+    if len(more) == 1:  # a menu of one is only an extra click
+        items += more
+        more = []
     current = request.resolver_match.view_name if request.resolver_match else ""
-    nav = []
-    for name, label in items:
+    nav, nav_more = [], []
+    for name, label in items + more:
         url = reverse(name)
         section = name.split(":")[0]
         active = current == name or (
@@ -54,5 +59,9 @@ def navigation(request):
             entry["active"] = current in INBOX_VIEWS
             entry["badge_template"] = "inbox/inbox/_nav_badge.html"
             entry["badge"] = unread_badge(user)
-        nav.append(entry)
-    return {"nav_items": nav}
+        (nav_more if (name, label) in more else nav).append(entry)
+    return {
+        "nav_items": nav,
+        "nav_more": nav_more,
+        "nav_more_active": any(entry["active"] for entry in nav_more),
+    }
