@@ -17,6 +17,8 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -645,6 +647,30 @@ def _id_of(subject: str) -> int:
     return int(subject.rsplit(":", 1)[1])
 
 
+#: The objects ``after_commit`` was given while ``gathered`` is on, by workspace.
+_gathering: ContextVar[dict | None] = ContextVar("control_gathering", default=None)
+
+
+@contextmanager
+def gathered():
+    """Within it, ``after_commit`` gathers its objects instead of scheduling an evaluation each;
+    on leaving, one evaluation per workspace is scheduled for all of them (inside the caller's
+    transaction, so it runs once that commits). The worker's batch of hundreds of ingested
+    events is evaluated once, not once per new deal, task and message. An object a rolled-back
+    savepoint made is evaluated all the same: it is not found, which changes nothing."""
+    if _gathering.get() is not None:
+        yield
+        return
+    gathering: dict[int, tuple[list, list, list]] = {}
+    token = _gathering.set(gathering)
+    try:
+        yield
+    finally:
+        _gathering.reset(token)
+    for workspace_id, (deals, tasks, communications) in gathering.items():
+        after_commit(workspace_id, deals=deals, tasks=tasks, communications=communications)
+
+
 def after_commit(
     workspace_id: int,
     *,
@@ -657,6 +683,12 @@ def after_commit(
     A failure here is logged and never undoes the change the person made.
     """
     deals, tasks, communications = list(deals), list(tasks), list(communications)
+    gathering = _gathering.get()
+    if gathering is not None:
+        bucket = gathering.setdefault(workspace_id, ([], [], []))
+        for ids, more in zip(bucket, (deals, tasks, communications), strict=True):
+            ids.extend(more)
+        return
 
     def run():
         try:

@@ -8,16 +8,21 @@ workspace's inbound pipeline, given round robin to a manager, with a first task 
 
 Under load the webhook does less before it answers: ``store(channel, events)`` keeps each event
 durably (its ``ReceivedEvent`` with the parsed event, ``processed_at`` empty) in one INSERT and
-commit, and the worker's ``process_pending`` puts it on the timeline afterwards, one event per
-transaction, exactly once (the row is locked and ``processed_at`` set in the same transaction).
-An event stored but not processed (the server killed right after its answer) is found by the
-next run of the worker, which sweeps every minute.
+commit, and the worker's ``process_pending`` puts it on the timeline afterwards, in batches: one
+transaction per batch, a savepoint per event (one with nowhere to go becomes a dead letter and
+rolls back nothing of the others), exactly once (the rows are locked and ``processed_at`` set in
+the same transaction as their effects). What every event would look up again (the people on
+duty, the inbound pipeline, identities already remembered) is looked up once per batch, and the
+rollups and the rules follow once for many batches instead of once per event. An event stored
+but not processed (the server killed right after its answer) is found by the next run of the
+worker, which sweeps every minute.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -39,6 +44,7 @@ from voronka.clients.rules import normalise_email, normalise_handle
 from voronka.core.errors import DomainError, Invalid
 
 from .channels.base import InboundAttachment, InboundEvent, Sender
+from .media import FETCHED_CHANNELS, enqueue_fetches
 from .models import (
     Attachment,
     ChannelConfig,
@@ -47,6 +53,7 @@ from .models import (
     Conversation,
     ConversationState,
     DeadLetter,
+    Direction,
     InboxSettings,
     MessengerIdentity,
     ReceivedEvent,
@@ -92,29 +99,22 @@ def inbox_settings(workspace_id: int, *, lock: bool = False) -> InboxSettings:
 
 def on_duty(workspace_id: int) -> list[int]:
     """The ids of the people who take new inbound leads now: the active managers, in id order."""
-    for roles in DUTY_ROLES:
-        ids = list(
-            User.objects.filter(workspace_id=workspace_id, is_active=True, role__in=roles)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        if ids:
-            return ids
-    return []
+    return Lookups().on_duty(workspace_id)
 
 
-def next_assignee(workspace_id: int) -> User:
+def next_assignee(workspace_id: int, lookups: Lookups | None = None) -> User:
     """The next person in the round robin; the turn is kept in the database under a row lock,
     so concurrent webhooks on several servers still take turns fairly."""
+    lookups = lookups or Lookups()
     row = inbox_settings(workspace_id, lock=True)
-    ids = on_duty(workspace_id)
+    ids = lookups.on_duty(workspace_id)
     if not ids:
         raise Invalid(_("There is nobody to give a new inbound lead to: add a manager."), {})
     after = row.last_assignee_id or 0
     chosen = next((i for i in ids if i > after), ids[0])
     row.last_assignee_id = chosen
     row.save(update_fields=["last_assignee", "updated_at"])
-    return User.objects.get(pk=chosen)
+    return lookups.person(workspace_id, chosen)
 
 
 def inbound_pipeline(workspace_id: int):
@@ -133,6 +133,68 @@ def inbound_pipeline(workspace_id: int):
     if pipeline is None:
         raise Invalid(_("There is no pipeline for new inbound leads: create one."), {})
     return pipeline
+
+
+class Lookups:
+    """What the events of one batch (or one delivery) look up again and again, looked up once:
+    the workspace's active people (who is on duty, who has which extension and number), the
+    inbox settings' answer time, the inbound pipeline, and the messenger identities already
+    remembered. Only what processing the events does not change; the round robin's turn is
+    still read under its row lock for each new lead. A refusal (no pipeline) is not kept."""
+
+    def __init__(self):
+        self._people: dict[int, dict[int, User]] = {}
+        self._minutes: dict[int, int] = {}
+        self._pipelines: dict[int, object] = {}
+        self._identities: set[tuple] = set()
+        self._pending: list[tuple] = []
+
+    def people(self, workspace_id: int) -> dict[int, User]:
+        """The workspace's active people by id, in id order."""
+        found = self._people.get(workspace_id)
+        if found is None:
+            found = self._people[workspace_id] = {
+                u.id: u
+                for u in User.objects.filter(workspace_id=workspace_id, is_active=True).order_by(
+                    "id"
+                )
+            }
+        return found
+
+    def person(self, workspace_id: int, user_id: int | None) -> User | None:
+        """An active person of the workspace, else None."""
+        return self.people(workspace_id).get(user_id) if user_id else None
+
+    def on_duty(self, workspace_id: int) -> list[int]:
+        people = self.people(workspace_id).values()
+        for roles in DUTY_ROLES:
+            ids = [u.id for u in people if u.role in roles]
+            if ids:
+                return ids
+        return []
+
+    def answer_within_minutes(self, workspace_id: int) -> int:
+        if workspace_id not in self._minutes:
+            self._minutes[workspace_id] = inbox_settings(workspace_id).answer_within_minutes
+        return self._minutes[workspace_id]
+
+    def inbound_pipeline(self, workspace_id: int):
+        if workspace_id not in self._pipelines:
+            self._pipelines[workspace_id] = inbound_pipeline(workspace_id)
+        return self._pipelines[workspace_id]
+
+    def knows_identity(self, key: tuple) -> bool:
+        return key in self._identities
+
+    def remember_identity(self, key: tuple) -> None:
+        """Known once the event that made it is kept (``event_done``)."""
+        self._pending.append(key)
+
+    def event_done(self, kept: bool) -> None:
+        """The end of one event: what it made is known from now on if its savepoint was kept."""
+        if kept:
+            self._identities.update(self._pending)
+        self._pending.clear()
 
 
 def match_contact(channel: ChannelConfig, sender) -> Contact | None:
@@ -169,15 +231,19 @@ def match_contact(channel: ChannelConfig, sender) -> Contact | None:
     return None
 
 
-def _remember_identity(channel: ChannelConfig, contact: Contact, sender) -> None:
+def _remember_identity(channel: ChannelConfig, contact: Contact, sender, lookups: Lookups) -> None:
     if not sender.messenger_id:
         return
+    key = (channel.workspace_id, channel.timeline_channel, _fit(sender.messenger_id, 128))
+    if lookups.knows_identity(key):
+        return
     MessengerIdentity.objects.get_or_create(
-        workspace_id=channel.workspace_id,
-        messenger=channel.timeline_channel,
-        external_id=_fit(sender.messenger_id, 128),
+        workspace_id=key[0],
+        messenger=key[1],
+        external_id=key[2],
         defaults={"contact": contact, "handle": _fit(normalise_handle(sender.handle), 128)},
     )
+    lookups.remember_identity(key)
 
 
 def _may_take(user) -> bool:
@@ -218,11 +284,13 @@ def _open_deal_of(contact: Contact):
     )
 
 
-def _new_deal(channel: ChannelConfig, contact: Contact, owner, event: InboundEvent):
+def _new_deal(
+    channel: ChannelConfig, contact: Contact, owner, event: InboundEvent, lookups: Lookups
+):
     from voronka.activities.actions import do_create_task
     from voronka.sales.actions import do_create_deal
 
-    pipeline = inbound_pipeline(channel.workspace_id)
+    pipeline = lookups.inbound_pipeline(channel.workspace_id)
     deal = do_create_deal(
         owner,
         pipeline=pipeline,
@@ -233,7 +301,7 @@ def _new_deal(channel: ChannelConfig, contact: Contact, owner, event: InboundEve
         source=_fit(channel.get_kind_display(), 120),
     )
     if event.direction == "in":
-        minutes = inbox_settings(channel.workspace_id).answer_within_minutes
+        minutes = lookups.answer_within_minutes(channel.workspace_id)
         do_create_task(
             owner,
             deal=deal,
@@ -245,20 +313,26 @@ def _new_deal(channel: ChannelConfig, contact: Contact, owner, event: InboundEve
     return deal
 
 
-def _manager_for_call(channel: ChannelConfig, event: InboundEvent):
+def _manager_for_call(channel: ChannelConfig, event: InboundEvent, lookups: Lookups):
     """The manager a call event names, by extension or by our line's number."""
-    people = User.objects.filter(workspace_id=channel.workspace_id, is_active=True)
+    people = lookups.people(channel.workspace_id).values()
     if event.extension:
-        found = people.filter(extension=_fit(event.extension, 16)).order_by("id").first()
+        extension = _fit(event.extension, 16)
+        found = next((p for p in people if p.extension == extension), None)
         if found is not None:
             return found
     line = normalise_phone(event.line) if event.line else None
     if line:
         # People's phones are kept as typed; a team is small enough to compare them normalised.
-        for person in people.exclude(phone="").order_by("id"):
-            if normalise_phone(person.phone) == line:
+        for person in people:
+            if person.phone and _normalised(person.phone) == line:
                 return person
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalised(phone: str) -> str | None:
+    return normalise_phone(phone)
 
 
 #: Statuses only move forward: a late "delivered" does not undo "read".
@@ -282,7 +356,9 @@ def _apply_delivery_status(channel: ChannelConfig, event: InboundEvent) -> None:
     ).update(delivery_status=status, updated_at=timezone.now())
 
 
-def _merge_call(channel: ChannelConfig, event: InboundEvent, record, result) -> bool:
+def _merge_call(
+    channel: ChannelConfig, event: InboundEvent, record, result, lookups: Lookups
+) -> bool:
     """A later event of a call already on the timeline (its next status, its summary, its
     recording) updates that one communication instead of adding another; False when the call
     is new."""
@@ -305,7 +381,7 @@ def _merge_call(channel: ChannelConfig, event: InboundEvent, record, result) -> 
         comm.outcome = event.outcome
         changed.append("outcome")
     # The one who answered is the call's manager (a call may ring at several extensions first).
-    manager = _manager_for_call(channel, event) if event.kind == "call" else None
+    manager = _manager_for_call(channel, event, lookups) if event.kind == "call" else None
     if manager is not None and (
         comm.author_id is None or (event.extension and event.outcome == "answered")
     ):
@@ -315,10 +391,13 @@ def _merge_call(channel: ChannelConfig, event: InboundEvent, record, result) -> 
         if not getattr(comm, name) and getattr(event, name):
             setattr(comm, name, _fit(getattr(event, name), 128))
             changed.append(name)
-    comm.save(update_fields=changed)
+    comm.updated_at = timezone.now()
+    # An UPDATE, not ``save``: no post_save, the rollups are refreshed for the whole batch.
+    Communication.objects.filter(pk=comm.pk).update(
+        **{name: getattr(comm, name) for name in changed}
+    )
     schedule_recording(channel, comm, event)
     record.communication = comm
-    record.save(update_fields=["communication", "updated_at"])
     result.communications.append(comm.id)
     return True
 
@@ -363,7 +442,9 @@ def _new_record(channel: ChannelConfig, event: InboundEvent, *, processed: bool)
     )
 
 
-def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResult) -> None:
+def _ingest_one(
+    channel: ChannelConfig, event: InboundEvent, result: IngestResult, lookups: Lookups
+) -> None:
     try:
         with transaction.atomic():
             record = _new_record(channel, event, processed=True)
@@ -372,19 +453,30 @@ def _ingest_one(channel: ChannelConfig, event: InboundEvent, result: IngestResul
         result.duplicates += 1
         return
     result.stored += 1
-    _process_one(channel, event, record, result)
+    _process_one(channel, event, record, result, lookups)
+    if record.communication_id:
+        ReceivedEvent.objects.filter(pk=record.pk).update(communication_id=record.communication_id)
 
 
 def _process_one(
-    channel: ChannelConfig, event: InboundEvent, record: ReceivedEvent, result: IngestResult
+    channel: ChannelConfig,
+    event: InboundEvent,
+    record: ReceivedEvent,
+    result: IngestResult,
+    lookups: Lookups,
 ) -> None:
+    """Put one event on the timeline; ``record.communication`` is set (not saved) to what it
+    made or updated, ``result.communications`` gets its id. Communications and attachments are
+    inserted with ``bulk_create`` (no post_save): the caller refreshes the rollups and the rules
+    for the communications it collected once (``_after_commit``), and the files a message
+    brought are fetched because this enqueues them (``media``)."""
     ws = channel.workspace_id
     if event.kind == "status":
         _apply_delivery_status(channel, event)
         return
     if event.kind == "recording":
         # A recording names its call only by the provider's id: the call must be known.
-        if not (event.external_id and _merge_call(channel, event, record, result)):
+        if not (event.external_id and _merge_call(channel, event, record, result, lookups)):
             raise Invalid(
                 _("The recording's call is not on the timeline yet: replay this delivery later."),
                 {},
@@ -392,36 +484,46 @@ def _process_one(
         return
     if event.kind not in ("message", "call"):
         return
-    if event.kind == "call" and event.external_id and _merge_call(channel, event, record, result):
+    if (
+        event.kind == "call"
+        and event.external_id
+        and _merge_call(channel, event, record, result, lookups)
+    ):
         return
 
     chat_id = _fit(event.chat_id, 128)
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .filter(channel=channel, external_id=chat_id)
-        .select_related("contact", "deal", "deal__stage", "assignee")
+        .select_related("contact", "deal", "deal__stage")
         .first()
     )
     contact = conversation.contact if conversation is not None else None
     if contact is None:
         contact = match_contact(channel, event.sender)
-    call_manager = _manager_for_call(channel, event) if event.kind == "call" else None
+    call_manager = _manager_for_call(channel, event, lookups) if event.kind == "call" else None
     deal = None
     if conversation is not None and conversation.deal_id and not conversation.deal.stage.is_closed:
         deal = conversation.deal
     if contact is None:
-        owner = call_manager if _may_take(call_manager) else next_assignee(ws)
+        owner = call_manager if _may_take(call_manager) else next_assignee(ws, lookups)
         contact = _new_contact(channel, event, owner)
     elif deal is None:
         deal = _open_deal_of(contact)
     if deal is None:
-        owner = contact.owner if _may_take(contact.owner) else None
-        owner = owner or (call_manager if _may_take(call_manager) else next_assignee(ws))
-        deal = _new_deal(channel, contact, owner, event)
-    _remember_identity(channel, contact, event.sender)
+        owner = lookups.person(ws, contact.owner_id)
+        owner = owner if _may_take(owner) else None
+        owner = owner or (call_manager if _may_take(call_manager) else next_assignee(ws, lookups))
+        deal = _new_deal(channel, contact, owner, event, lookups)
+    _remember_identity(channel, contact, event.sender, lookups)
 
     occurred_at = min(event.occurred_at, timezone.now())
-    author = call_manager or (conversation.assignee if conversation else None) or deal.owner
+    if call_manager is not None:
+        author_id = call_manager.id
+    elif conversation is not None and conversation.assignee_id:
+        author_id = conversation.assignee_id
+    else:
+        author_id = deal.owner_id
     if conversation is None:
         conversation = Conversation.objects.create(
             workspace_id=ws,
@@ -429,17 +531,17 @@ def _process_one(
             external_id=chat_id,
             contact=contact,
             deal=deal,
-            assignee=deal.owner,
+            assignee_id=deal.owner_id,
             title=_fit(str(contact), 255),
         )
-    comm = Communication.objects.create(
+    comm = Communication(
         workspace_id=ws,
         kind=CommKind.CALL if event.kind == "call" else CommKind.MESSAGE,
         direction=event.direction if event.direction in ("in", "out") else "",
         channel=channel.timeline_channel,
         occurred_at=occurred_at,
         duration_seconds=event.duration_seconds,
-        author=author,
+        author_id=author_id,
         contact=contact,
         deal=deal,
         conversation=conversation,
@@ -449,33 +551,64 @@ def _process_one(
         counterpart=_fit(event.counterpart, 128),
         line=_fit(event.line, 128),
     )
-    Attachment.objects.bulk_create(
-        [
-            Attachment(
-                workspace_id=ws,
-                communication=comm,
-                name=_fit(a.name, 255),
-                content_type=_fit(a.content_type, 127),
-                size=a.size if isinstance(a.size, int) and 0 <= a.size < 2**62 else None,
-                external_id=_fit(a.external_id, 255),
-            )
-            for a in event.attachments
-        ]
-    )
+    Communication.objects.bulk_create([comm])
+    if event.attachments:
+        attachments = Attachment.objects.bulk_create(
+            [
+                Attachment(
+                    workspace_id=ws,
+                    communication=comm,
+                    name=_fit(a.name, 255),
+                    content_type=_fit(a.content_type, 127),
+                    size=a.size if isinstance(a.size, int) and 0 <= a.size < 2**62 else None,
+                    external_id=_fit(a.external_id, 255),
+                )
+                for a in event.attachments
+            ]
+        )
+        if comm.direction == Direction.INCOMING and comm.channel in FETCHED_CHANNELS:
+            # Fetched by the worker once this commits (dropped with the savepoint if not).
+            wanted = [a.id for a in attachments if a.external_id]
+            if wanted:
+                transaction.on_commit(functools.partial(enqueue_fetches, wanted))
     schedule_recording(channel, comm, event)
-    changes = {"contact": contact, "deal": deal, "state": ConversationState.OPEN}
+    changed = ["contact", "deal", "state", "updated_at"]
+    conversation.contact, conversation.deal = contact, deal
+    conversation.state = ConversationState.OPEN
     if conversation.last_message_at is None or occurred_at >= conversation.last_message_at:
-        changes["last_message_at"] = occurred_at
+        conversation.last_message_at = occurred_at
+        changed.append("last_message_at")
     if conversation.assignee_id is None:
-        changes["assignee"] = deal.owner
-    for k, v in changes.items():
-        setattr(conversation, k, v)
+        conversation.assignee_id = deal.owner_id
+        changed.append("assignee")
     if event.direction == "in":
         conversation.unread_count += 1
-    conversation.save()
+        changed.append("unread_count")
+    conversation.save(update_fields=changed)
     record.communication = comm
-    record.save(update_fields=["communication", "updated_at"])
     result.communications.append(comm.id)
+
+
+def _after_commit(workspace_id: int, communications: list[int]) -> None:
+    """Once the transaction commits: the communications' rollups (one refresh for all of them;
+    they were inserted without post_save) and the rules over them (gathered with whatever else
+    the batch's actions asked to evaluate, when inside ``evaluate.gathered``)."""
+    from voronka.control.evaluate import after_commit
+
+    if not communications:
+        return
+    ids = list(communications)
+
+    def refresh():
+        from voronka.analytics import rollups
+
+        try:
+            rollups.refresh_communications(workspace_id, ids)
+        except Exception:
+            log.exception("refreshing the rollups failed (workspace %s)", workspace_id)
+
+    transaction.on_commit(refresh)
+    after_commit(workspace_id, communications=ids)
 
 
 def ingest(channel: ChannelConfig, events: list[InboundEvent]) -> IngestResult:
@@ -486,17 +619,18 @@ def ingest(channel: ChannelConfig, events: list[InboundEvent]) -> IngestResult:
     stage gate of the inbound pipeline's first stage): nothing of the delivery is stored then,
     and the webhook keeps it as a dead letter to replay.
     """
-    from voronka.control.evaluate import after_commit
+    from voronka.control.evaluate import gathered
 
     result = IngestResult()
+    lookups = Lookups()
     with (
         translation.override(settings.LANGUAGE_CODE),
         transaction.atomic(),
+        gathered(),
     ):
         for event in events:
-            _ingest_one(channel, event, result)
-        if result.communications:
-            after_commit(channel.workspace_id, communications=list(result.communications))
+            _ingest_one(channel, event, result, lookups)
+        _after_commit(channel.workspace_id, result.communications)
     return result
 
 
@@ -590,6 +724,17 @@ def _lock_unprocessed(record_id: int, *, again: bool):
     return qs.first()
 
 
+def _dead_letter(channel: ChannelConfig, record: ReceivedEvent, exc: DomainError) -> None:
+    letter = DeadLetter.objects.create(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        body=json.dumps({STORED_EVENT_KEY: record.id}).encode(),
+        headers={},
+        reason=exc.message[:2000],
+    )
+    log.warning("channel %s: dead letter %s: %s", channel.id, letter.id, exc.message)
+
+
 def process_received(record_id: int, *, again: bool = False) -> IngestResult | None:
     """Put one stored event on the timeline, in its own transaction; None when it was
     processed already (or another worker has it now).
@@ -597,11 +742,15 @@ def process_received(record_id: int, *, again: bool = False) -> IngestResult | N
     An event with nowhere to go (``DomainError``: no pipeline, nobody to assign) is kept as a
     dead letter naming it, for the head to replay (``again``) once that is fixed.
     """
-    from voronka.control.evaluate import after_commit
+    from voronka.control.evaluate import gathered
 
     for attempt in range(1, 4):
         try:
-            with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+            with (
+                translation.override(settings.LANGUAGE_CODE),
+                transaction.atomic(),
+                gathered(),
+            ):
                 record = _lock_unprocessed(record_id, again=again)
                 if record is None:
                     return None
@@ -610,26 +759,21 @@ def process_received(record_id: int, *, again: bool = False) -> IngestResult | N
                 try:
                     with transaction.atomic():
                         _process_one(
-                            channel, event_from_json(record.event, record.payload), record, result
+                            channel,
+                            event_from_json(record.event, record.payload),
+                            record,
+                            result,
+                            Lookups(),
                         )
                 except DomainError as exc:
                     if again:
                         raise
-                    letter = DeadLetter.objects.create(
-                        workspace_id=channel.workspace_id,
-                        channel=channel,
-                        body=json.dumps({STORED_EVENT_KEY: record.id}).encode(),
-                        headers={},
-                        reason=exc.message[:2000],
-                    )
-                    log.warning(
-                        "channel %s: dead letter %s: %s", channel.id, letter.id, exc.message
-                    )
+                    _dead_letter(channel, record, exc)
                     result = IngestResult(stored=1)
+                    record.communication = None
                 record.processed_at = timezone.now()
-                record.save(update_fields=["processed_at", "updated_at"])
-                if result.communications:
-                    after_commit(channel.workspace_id, communications=list(result.communications))
+                record.save(update_fields=["processed_at", "communication", "updated_at"])
+                _after_commit(channel.workspace_id, result.communications)
                 return result
         except (IntegrityError, OperationalError):
             # A concurrent delivery made the same new chat first, or SQLite was busy: again.
@@ -638,27 +782,153 @@ def process_received(record_id: int, *, again: bool = False) -> IngestResult | N
     raise AssertionError("unreachable")
 
 
+#: Events per batch of the worker: one transaction, one savepoint per event.
+BATCH_SIZE = 200
+#: A batch is committed once it has taken this long, however many events it has done: on
+#: SQLite the webhooks' INSERTs wait for the worker's transaction.
+BATCH_SECONDS = 1.0
+
+
+def process_batch(
+    record_ids: list[int], communications: dict[int, list[int]] | None = None
+) -> tuple[int, list[int], int]:
+    """Put these stored events on the timeline in one transaction, oldest first, each in a
+    savepoint of its own; (how many were processed, the ids of those that failed, the last id
+    reached: the time limit may stop a batch early).
+
+    Exactly once: each row is locked (``SKIP LOCKED`` on PostgreSQL: another worker's rows are
+    left to it; SQLite lets one writer in at a time) and found unprocessed, and its
+    ``processed_at`` is set in the same transaction as its effects. An event with nowhere to go
+    (``DomainError``) rolls back its own savepoint only and becomes a dead letter; one that
+    fails otherwise rolls back its savepoint and is left for the caller to process on its own.
+    The rollups and the rules are refreshed once for the batch after it commits, unless
+    ``communications`` is given: then the ids of the communications it made or updated are
+    added there, by workspace, for the caller to refresh (``_after_commit``) for many batches
+    at once. Looked-up facts (``Lookups``) are shared by the batch's events.
+    """
+    from voronka.control.evaluate import gathered
+
+    failed: list[int] = []
+    reached = max(record_ids)
+    deadline = time.monotonic() + BATCH_SECONDS
+    with (
+        translation.override(settings.LANGUAGE_CODE),
+        transaction.atomic(),
+        gathered(),
+    ):
+        qs = (
+            ReceivedEvent.objects.filter(id__in=record_ids, processed_at__isnull=True)
+            .only("id", "workspace_id", "channel_id", "event_id", "event", "communication_id")
+            .order_by("id")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        records = list(qs)
+        channels = {
+            c.id: c for c in ChannelConfig.objects.filter(id__in={r.channel_id for r in records})
+        }
+        lookups = Lookups()
+        done: list[ReceivedEvent] = []
+        later = communications is not None
+        communications = communications if later else {}
+        for record in records:
+            if done and time.monotonic() > deadline:
+                reached = record.id - 1
+                break
+            channel = channels[record.channel_id]
+            result = IngestResult(stored=1)
+            kept = False
+            try:
+                with transaction.atomic():
+                    event = event_from_json(record.event, {})
+                    _process_one(channel, event, record, result, lookups)
+                kept = True
+            except DomainError as exc:
+                record.communication = None
+                result = IngestResult(stored=1)
+                _dead_letter(channel, record, exc)
+            except Exception:
+                # Its savepoint is rolled back; the caller tries it again on its own.
+                log.warning(
+                    "received event %s: left to be processed alone", record.id, exc_info=True
+                )
+                record.communication = None
+                failed.append(record.id)
+                continue
+            finally:
+                lookups.event_done(kept)
+            record.processed_at = record.updated_at = timezone.now()
+            done.append(record)
+            communications.setdefault(channel.workspace_id, []).extend(result.communications)
+        if done:
+            ReceivedEvent.objects.bulk_update(
+                done, ["processed_at", "communication", "updated_at"], batch_size=500
+            )
+        if not later:
+            for workspace_id, ids in communications.items():
+                _after_commit(workspace_id, ids)
+    return len(done), failed, reached
+
+
+#: The worker refreshes the rollups and evaluates the rules for what its batches made this
+#: often (and when it runs out of events): each refresh reads whole days of the managers
+#: concerned, whether it follows ten events or a thousand.
+REFRESH_EVERY_SECONDS = 2.0
+
+
 def process_pending(
-    *, limit: int | None = None, batch: int = 200, until: float | None = None
+    *, limit: int | None = None, batch: int = BATCH_SIZE, until: float | None = None
 ) -> int:
     """Process stored events the webhook left to the worker, oldest first, in one pass (events
-    stored meanwhile included) or until ``time.monotonic()`` reaches ``until``; how many. One
-    that fails is logged and left for the next run."""
-    done, after = 0, 0
-    while (limit is None or done < limit) and (until is None or time.monotonic() < until):
-        size = batch if limit is None else min(batch, limit - done)
-        ids = list(
-            ReceivedEvent.objects.filter(processed_at__isnull=True, id__gt=after)
-            .order_by("id")
-            .values_list("id", flat=True)[:size]
-        )
-        if not ids:
-            break
-        for record_id in ids:
-            try:
-                if process_received(record_id) is not None:
-                    done += 1
-            except Exception:
-                log.exception("processing received event %s failed", record_id)
-        after = ids[-1]
+    stored meanwhile included) or until ``time.monotonic()`` reaches ``until``; how many.
+
+    In batches (``process_batch``); a batch that fails as a whole (SQLite busy, a concurrent
+    delivery made the same new chat first) is tried again, and its events one by one
+    (``process_received``) if it fails again. An event that fails on its own is logged and
+    left for the next run. The rollups and the rules follow every ``REFRESH_EVERY_SECONDS``,
+    once for all the batches committed meanwhile (a killed worker's last ones are read by the
+    rollups' minute job and the scheduled evaluation)."""
+    from voronka.control.evaluate import gathered
+
+    done, after, more = 0, 0, True
+    while more and (limit is None or done < limit) and (until is None or time.monotonic() < until):
+        refresh_at = time.monotonic() + REFRESH_EVERY_SECONDS
+        communications: dict[int, list[int]] = {}
+        with gathered():
+            while (limit is None or done < limit) and time.monotonic() < refresh_at:
+                if until is not None and time.monotonic() >= until:
+                    break
+                size = batch if limit is None else min(batch, limit - done)
+                ids = list(
+                    ReceivedEvent.objects.filter(processed_at__isnull=True, id__gt=after)
+                    .order_by("id")
+                    .values_list("id", flat=True)[:size]
+                )
+                if not ids:
+                    more = False
+                    break
+                n, after = _process_ids(ids, communications)
+                done += n
+            for workspace_id, ids in communications.items():
+                _after_commit(workspace_id, ids)  # outside a transaction: at once
     return done
+
+
+def _process_ids(ids: list[int], communications: dict[int, list[int]]) -> tuple[int, int]:
+    """One batch of ``process_pending``, with its fallbacks; (how many, the last id reached)."""
+    done, alone, reached = 0, [], ids[-1]
+    for attempt in (1, 2):
+        try:
+            done, alone, reached = process_batch(ids, communications)
+            break
+        except (IntegrityError, OperationalError):
+            if attempt == 2:
+                log.warning("a batch of %s events failed twice: one by one", len(ids))
+                alone = ids
+    for record_id in alone:
+        try:
+            if process_received(record_id) is not None:
+                done += 1
+        except Exception:
+            log.exception("processing received event %s failed", record_id)
+    return done, reached

@@ -8,20 +8,19 @@ tried again after 1, 2, 4… minutes (the recordings' waits, ``recordings.retry_
 given-up attempt is logged as a warning. Opening a file not fetched yet still asks the provider
 (``actions.do_fetch_attachment``), once.
 
-The hook is a ``post_save`` of a new incoming ``Communication`` in a conversation (connected in
-``apps.InboxConfig.ready``): the ingest writes the message and its attachments in one
-transaction, and on its commit the files are looked up and their fetches enqueued.
+The ingest enqueues them itself (``enqueue_fetches``): it writes an incoming message and its
+attachments, knows which of them the provider keeps by id, and has their fetches enqueued when
+its transaction commits; a message without such files costs nothing more.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .models import Attachment, Communication, Direction
+from .models import Attachment
 from .recordings import retry_delay
 
 log = logging.getLogger("voronka.inbox.media")
@@ -44,16 +43,14 @@ def _enqueue(attachment_id: int, attempt: int = 1, *, run_after=None) -> None:
     job.enqueue(attachment_id, attempt)
 
 
-def enqueue_waiting(communication_id: int) -> int:
-    """Enqueue a fetch for each of the message's files not stored yet; how many."""
-    ids = list(
-        Attachment.objects.filter(communication_id=communication_id, file="")
-        .exclude(external_id="")
-        .values_list("id", flat=True)
-    )
-    for attachment_id in ids:
-        _enqueue(attachment_id)
-    return len(ids)
+def enqueue_fetches(attachment_ids: list[int]) -> None:
+    """Enqueue a fetch for each of these files (the ingest calls it once they are committed).
+    A failure to enqueue is logged: opening the file still asks the provider."""
+    for attachment_id in attachment_ids:
+        try:
+            _enqueue(attachment_id)
+        except Exception:
+            log.exception("could not enqueue the fetch of file %s", attachment_id)
 
 
 def fetch(attachment_id: int, attempt: int = 1) -> str:
@@ -84,16 +81,3 @@ def fetch(attachment_id: int, attempt: int = 1) -> str:
         _enqueue(attachment.id, attempt + 1, run_after=timezone.now() + retry_delay(attempt))
         return "retry"
     return "done"
-
-
-def on_communication_saved(sender, instance: Communication, created: bool, **kwargs) -> None:
-    """A new incoming message in a conversation: its files are fetched once it commits."""
-    if (
-        created
-        and not kwargs.get("raw")
-        and instance.conversation_id is not None
-        and instance.direction == Direction.INCOMING
-        and instance.channel in FETCHED_CHANNELS
-    ):
-        comm_id = instance.id
-        transaction.on_commit(lambda: enqueue_waiting(comm_id))
