@@ -43,12 +43,25 @@ def browser():
         b.close()
 
 
+def session_cookie(user) -> dict:
+    """The session cookie of ``user`` signed in (Django's own force_login, as the views' tests)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return {"name": name, "value": client.cookies[name].value}
+
+
 @pytest.fixture
 def login(browser, live_server, request):
     """``login(user)`` opens a new browser context signed in as ``user`` and returns its page."""
     contexts = []
 
-    def _login(user, *, password: str = PASSWORD, viewport=(1400, 900)):
+    def _login(user, *, password: str = PASSWORD, viewport=(1400, 900), through_form=False):
+        """Signed in through the form when the test is about signing in; otherwise with a
+        session made directly (the form's page, post and redirect cost every test time)."""
         ctx = browser.new_context(
             base_url=live_server.url,
             locale="ru-RU",
@@ -57,10 +70,14 @@ def login(browser, live_server, request):
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
         page = ctx.new_page()
-        page.goto("/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
+        if through_form:
+            page.goto("/accounts/login/")
+            page.fill("#id_username", user.username)
+            page.fill("#id_password", password)
+            page.click("button[type=submit]")
+        else:
+            ctx.add_cookies([{"url": live_server.url, **session_cookie(user)}])
+            page.goto("/")
         page.wait_for_load_state("networkidle")
         assert "/accounts/login/" not in page.url, f"sign-in as {user.username} failed"
         return page

@@ -1,5 +1,5 @@
 def test_a_person_signs_in_and_out_and_a_wrong_password_is_told(org, login, browser, live_server):
-    page = login(org.head)
+    page = login(org.head, through_form=True)
     assert page.locator("header.navbar").is_visible()
     page.get_by_label("Открыть меню пользователя").click()
     page.get_by_role("button", name="Выйти").click()
