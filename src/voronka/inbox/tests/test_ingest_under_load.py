@@ -155,3 +155,47 @@ def test_an_idle_server_still_processes_a_call_before_it_answers(client, org, ch
     assert Communication.objects.count() == 1
     assert ReceivedEvent.objects.get().processed_at is not None
     assert process_pending() == 0
+
+
+def test_a_stored_event_with_nowhere_to_go_rolls_back_alone_and_the_rest_of_its_batch_lands(
+    org, channel
+):
+    from django.utils import timezone
+
+    from voronka.inbox.channels.base import InboundEvent, Sender
+    from voronka.inbox.ingest import process_batch, store, stored_event_of
+
+    now = timezone.now()
+
+    def event(i, **fields):
+        return InboundEvent(
+            event_id=f"e{i}",
+            kind="call",
+            chat_id=f"+7916123456{i}",
+            occurred_at=now,
+            sender=Sender(phone=f"+7916123456{i}"),
+            external_id=f"e{i}",
+            counterpart=f"+7916123456{i}",
+            duration_seconds=30,
+            outcome="answered",
+            **fields,
+        )
+
+    # The middle one is the recording of a call nobody has seen: it has nowhere to go.
+    orphan = InboundEvent(
+        event_id="rec", kind="recording", chat_id="", occurred_at=now, external_id="unknown"
+    )
+    assert store(channel, [event(1), orphan, event(2)]).stored == 3
+    ids = list(ReceivedEvent.objects.order_by("id").values_list("id", flat=True))
+
+    done, failed, reached = process_batch(ids)
+
+    assert (done, failed, reached) == (3, [], ids[-1])
+    assert sorted(Communication.objects.values_list("external_id", flat=True)) == ["e1", "e2"]
+    letter = DeadLetter.objects.get()
+    assert stored_event_of(letter.body) == ReceivedEvent.objects.get(event_id="rec").id
+    assert not ReceivedEvent.objects.filter(processed_at__isnull=True).exists()
+    assert ReceivedEvent.objects.get(event_id="e1").communication.external_id == "e1"
+    # The same batch once more: each event was processed once, nothing changes.
+    assert process_batch(ids) == (0, [], ids[-1])
+    assert Communication.objects.count() == 2 and DeadLetter.objects.count() == 1
