@@ -168,8 +168,12 @@ class Front:
 
 
 def _wake_worker() -> None:
+    # As a request would: a connection past its age is dropped before and after use.
     close_old_connections()
-    webhooks.enqueue_processing()
+    try:
+        webhooks.enqueue_processing()
+    finally:
+        close_old_connections()
 
 
 def _replay(body: bytes, receive):
