@@ -129,21 +129,24 @@ def _run_one(vendor: str, deals: int, requests: int, events: int, scenarios: lis
     }
     stop = lock = None
     reuse = bool(os.environ.get("BENCH_REUSE"))
+    from bench.measure import scenario
+
+    # A scenario that makes its own database (ingest) neither needs nor touches the generated one.
+    needs_data = any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios)
     if vendor == "sqlite":
         db = OUT / "bench.sqlite3"
-        if not reuse:
+        if not reuse and needs_data:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{db}"
         env["BENCH_DATA_PLACE"] = str(db)
     else:
-        from bench.measure import scenario
         from voronka.testing.pgcluster import start_cluster
 
         keep = None
         # The kept cluster holds the generated deals; a scenario that makes its own database
         # (ingest) runs beside a throwaway one as before.
-        if reuse and any(getattr(scenario(s), "NEEDS_DATA", True) for s in scenarios):
+        if reuse and needs_data:
             keep = OUT / "pg"
             try:
                 lock = _lock_kept_cluster()
