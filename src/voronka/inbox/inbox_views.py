@@ -1,8 +1,8 @@
 """The inbox: every conversation a person may see, one conversation with its reply box, and the
 head's message templates.
 
-Live updates are htmx polling, not server-sent events. ``voronka serve`` runs gunicorn with the
-WSGI application and a few threads per worker: an open event stream holds a thread for as long
+Live updates are htmx polling, not server-sent events. ``voronka serve`` runs the site's WSGI
+application on a pool of threads per process: an open event stream holds a thread for as long
 as the tab is open, so a dozen open inboxes would take every thread of the server. A poll is a
 short request answered from one small indexed query: the list page sends the fingerprint of
 what it shows (ids and change times of its rows), the conversation page the time its

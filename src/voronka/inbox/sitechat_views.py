@@ -12,11 +12,11 @@ company's site:
   429 with ``Retry-After``.
 - Updates by long polling (``poll``): the request is held up to ``VORONKA_SITECHAT_POLL_SECONDS``
   (20 s), looking for new messages once a second. Server-sent events would hold a connection for
-  as long as the page is open; ``voronka serve`` runs gunicorn's threaded sync workers, where
-  every open connection is a thread, so a short hold that ends and is renewed keeps the count of
-  busy threads bounded. At most ``VORONKA_SITECHAT_HELD_POLLS`` polls are held per process; past
-  that a poll answers at once and the widget asks again a few seconds later, so visitors never
-  take the threads the managers' pages need.
+  as long as the page is open; ``voronka serve`` runs the site's views on a pool of threads
+  (``voronka.front``), where every open request holds a thread, so a short hold that ends and
+  is renewed keeps the count of busy threads bounded. At most ``VORONKA_SITECHAT_HELD_POLLS``
+  polls are held per process; past that a poll answers at once and the widget asks again a
+  few seconds later, so visitors never take the threads the managers' pages need.
 """
 
 from __future__ import annotations
