@@ -6,31 +6,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from voronka.core.models import WorkspaceModel
+from voronka.core.models import KeptListItem, WorkspaceModel
 
 
-class Segment(WorkspaceModel):
+class Segment(KeptListItem):
     """A client segment (e.g. retail, wholesale, government) from the list the head keeps.
 
     A company belongs to at most one; the funnel and the company list are filtered by it. A
     segment in use is archived, never deleted.
     """
 
-    name = models.CharField(_("name"), max_length=120)
-    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
-    is_archived = models.BooleanField(_("archived"), default=False)
-    history = HistoricalRecords()
-
-    class Meta:
+    class Meta(KeptListItem.Meta):
         verbose_name = _("segment")
         verbose_name_plural = _("segments")
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "name"], name="segment_name_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Company(WorkspaceModel):

@@ -43,6 +43,33 @@ class WorkspaceModel(models.Model):
         abstract = True
 
 
+class KeptListItem(WorkspaceModel):
+    """Base of a list the head keeps by name (``sales.Product``, ``clients.Segment``).
+
+    An entry has a position on the list, is archived rather than deleted once in use, keeps its
+    change history, and its name is unique in the workspace. ``sales.kept_lists`` holds the
+    actions both lists share. A subclass sets its verbose names in
+    ``class Meta(KeptListItem.Meta)``, which keeps the ordering and the constraint.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    #: ``inherit``: each subclass gets its own historical model, in its own app.
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+        constraints = [
+            # "product_name_unique", "segment_name_unique"
+            models.UniqueConstraint(fields=["workspace", "name"], name="%(class)s_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CustomField(WorkspaceModel):
     """A field the head adds to deals, companies or contacts; values live in ``custom``."""
 

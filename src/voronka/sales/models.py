@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from voronka.core.models import WorkspaceModel
+from voronka.core.models import KeptListItem, WorkspaceModel
 
 
 class Pipeline(WorkspaceModel):
@@ -82,7 +82,7 @@ class Stage(WorkspaceModel):
         return self.kind != StageKind.OPEN
 
 
-class Product(WorkspaceModel):
+class Product(KeptListItem):
     """A product or product line the company sells, from the list the head keeps.
 
     A deal names at most one; the funnel, the targets and the lists are filtered by it. A
@@ -90,21 +90,9 @@ class Product(WorkspaceModel):
     their history.
     """
 
-    name = models.CharField(_("name"), max_length=120)
-    position = models.PositiveIntegerField(pgettext_lazy("order", "position"), default=0)
-    is_archived = models.BooleanField(_("archived"), default=False)
-    history = HistoricalRecords()
-
-    class Meta:
+    class Meta(KeptListItem.Meta):
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "name"], name="product_name_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Deal(WorkspaceModel):
