@@ -25,7 +25,7 @@ def test_the_head_decomposes_a_monthly_target_and_a_manager_sees_only_their_own(
 
     arithmetic = head.locator("#arithmetic")
     assert "средний чек" in arithmetic.inner_text()
-    assert "выигранных сделок" in arithmetic.inner_text()
+    assert "выигранн" in arithmetic.inner_text()
     rows = head.locator("#manager-plans tbody tr")
     assert rows.count() == 4
     before = planned_calls(head, org.manager2)

@@ -4,7 +4,7 @@ plan-versus-fact page."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.numberformat import format as number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from voronka.core.errors import DomainError
@@ -29,7 +30,9 @@ from .plans import METRICS, plan_fact, target_plan
 
 
 def num(value, places: int = 0) -> str:
-    value = Decimal(value)
+    """``value`` rounded half up to ``places`` (Django's number_format cuts digits off, which
+    shows 49.05 as «49,0» next to its rounded-up «50»), without a ``,0`` for whole numbers."""
+    value = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if places and value == value.to_integral_value():
         places = 0
     return number_format(
@@ -57,52 +60,69 @@ def level_label(observed: rules.Observed) -> str:
     return labels[observed.level] % {"n": observed.sample}
 
 
+def counted(what: str, n) -> str:
+    """``n`` with its noun in the right plural form («1 493 лида», «21 рабочий день»)."""
+    forms = {
+        "won": lambda k: ngettext("%(n)s won deal", "%(n)s won deals", k),
+        "deals": lambda k: ngettext("%(n)s deal", "%(n)s deals", k),
+        "leads": lambda k: ngettext("%(n)s lead", "%(n)s leads", k),
+        "meetings": lambda k: ngettext("%(n)s meeting", "%(n)s meetings", k),
+        "calls": lambda k: ngettext("%(n)s call", "%(n)s calls", k),
+        "days": lambda k: ngettext("%(n)s working day", "%(n)s working days", k),
+    }
+    return forms[what](int(n)) % {"n": num(n)}
+
+
 def arithmetic(plan: rules.Plan, assumptions: rules.Assumptions, currency: str) -> list[dict]:
     """Each step of ``plan`` as a sentence: operands, the exact result and the rounded one."""
     names = [s.name for s in assumptions.stages]
     out = []
     for step in plan.steps:
-        ctx = {"exact": num(step.exact, 1), "result": num(step.result)}
+        exact = num(step.exact, 1)
         if step.what == "won":
-            text = _("%(left)s ÷ %(right)s average deal = %(exact)s → %(result)s won deals") % {
-                **ctx,
+            text = _("%(left)s ÷ %(right)s average deal = %(exact)s → %(result)s") % {
+                "exact": exact,
+                "result": counted("won", step.result),
                 "left": format_money(step.left, currency),
                 "right": format_money(step.right, currency),
             }
         elif step.what == "stage":
             i = names.index(step.stage)
             text = _(
-                "%(left)s ÷ %(right)s («%(stage)s» → «%(next)s») = %(exact)s → %(result)s deals"
+                "%(left)s ÷ %(right)s («%(stage)s» → «%(next)s») = %(exact)s → %(result)s"
                 " at «%(stage)s»"
             ) % {
-                **ctx,
+                "exact": exact,
+                "result": counted("deals", step.result),
                 "left": num(step.left),
                 "right": pct(step.right),
                 "stage": step.stage,
                 "next": names[i + 1],
             }
         elif step.what == "calls":
-            text = _("%(left)s leads × %(right)s calls per lead = %(exact)s → %(result)s calls") % {
-                **ctx,
-                "left": num(step.left),
+            text = _("%(left)s × %(right)s calls per lead = %(exact)s → %(result)s") % {
+                "exact": exact,
+                "result": counted("calls", step.result),
+                "left": counted("leads", step.left),
                 "right": num(step.right, 2),
             }
         else:
-            text = _(
-                "%(left)s leads × %(right)s meetings per lead = %(exact)s → %(result)s meetings"
-            ) % {**ctx, "left": num(step.left), "right": num(step.right, 2)}
+            text = _("%(left)s × %(right)s meetings per lead = %(exact)s → %(result)s") % {
+                "exact": exact,
+                "result": counted("meetings", step.result),
+                "left": counted("leads", step.left),
+                "right": num(step.right, 2),
+            }
         out.append({"text": text, "source": level_label(step.assumption)})
     days = plan.working_days
     for rate in plan.rates:
         if rate.what in ("calls", "meetings", "leads") and days:
-            label = {"calls": _("calls"), "meetings": _("meetings"), "leads": _("leads")}
             out.append(
                 {
-                    "text": _("%(total)s %(what)s ÷ %(days)s working days = %(per_day)s a day")
+                    "text": _("%(total)s ÷ %(days)s = %(per_day)s a day")
                     % {
-                        "total": num(rate.total),
-                        "what": label[rate.what],
-                        "days": days,
+                        "total": counted(rate.what, rate.total),
+                        "days": counted("days", days),
                         "per_day": num(rate.per_day, 1),
                     },
                     "source": "",
