@@ -121,6 +121,10 @@ def test_a_manager_sees_only_their_own_row_and_cannot_change_the_target(org, cli
     assert html.count('data-manager="') == 1
     assert 'data-testid="target-amount"' not in html
     assert 'id="target-form"' not in html
+    heading = html.split('id="target-title">')[1].split("</h2>")[0]
+    assert ":" not in heading.split("<span")[0], "no colon before a total the manager does not see"
+    assert 'id="arithmetic"' not in html
+    assert '<div class="card-body">\n  </div>' not in html
     stage = org.stage("Квалификация")
     posted = client.post(
         f"/plan/targets/{target.id}/override/", {"key": f"conversion:{stage.id}", "value": "1"}
@@ -207,3 +211,16 @@ def test_the_arithmetic_counts_in_russian_plural_forms(org, client):
     days = target_plan(target, today=timezone.localdate()).working_days
     with translation.override("ru"):
         assert f"÷ {counted('days', days)} = " in html
+
+
+def test_the_totals_group_their_thousands_as_the_arithmetic_does(org, client):
+    import re
+
+    walk(org, org.manager1, won=10, lost_after_proposal=10)
+    target = set_company_target(org, amount=100_000_000)
+    org.head.language = "ru"
+    org.head.save(update_fields=["language"])
+    client.force_login(org.head)
+    html = client.get(f"/plan/targets/{target.id}/").content.decode()
+    calls = re.search(r'data-testid="total-calls">([^<]+)<', html).group(1)
+    assert re.fullmatch(r"\d{1,3}(\xa0\d{3})+", calls), calls
