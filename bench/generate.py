@@ -172,9 +172,11 @@ def _create_indexes(saved: list[tuple[str, str]]) -> None:
 
 def _people_and_clients(rng: random.Random, n_deals: int, now: datetime):
     from voronka.accounts.models import Role, Team, User
-    from voronka.clients.models import Company, Contact
+    from voronka.clients.models import Company, Contact, Segment
     from voronka.core.demo import (
         CITIES,
+        DEMO_PRODUCTS,
+        DEMO_SEGMENTS,
         FEMALE_FIRST,
         LAST_NAMES,
         LOSS_REASONS_EARLY,
@@ -184,7 +186,7 @@ def _people_and_clients(rng: random.Random, n_deals: int, now: datetime):
         female_last_name,
     )
     from voronka.core.models import Workspace
-    from voronka.sales.models import LossReason, Pipeline, Stage, StageKind
+    from voronka.sales.models import LossReason, Pipeline, Product, Stage, StageKind
 
     ws = Workspace.objects.create(name=WORKSPACE_NAME)
     password = make_password(BENCH_PASSWORD)
@@ -251,6 +253,17 @@ def _people_and_clients(rng: random.Random, n_deals: int, now: datetime):
         [LossReason(workspace=ws, name=n, position=i) for i, n in enumerate(names, 1)]
     )
 
+    # The demo's products and client segments, drawn from a random stream of their own so
+    # that the rest of the data is the same as without them.
+    side = random.Random(7919)
+    products = [
+        (Product.objects.create(workspace=ws, name=name, position=i, is_archived=archived).id, band)
+        for i, (name, band, archived) in enumerate(DEMO_PRODUCTS, 1)
+    ]
+    segments = [
+        Segment.objects.create(workspace=ws, name=name, position=i)
+        for i, name in enumerate(DEMO_SEGMENTS, 1)
+    ]
     n_companies = max(500, n_deals // 250)
     companies, contacts = [], []
     for i in range(n_companies):
@@ -262,6 +275,7 @@ def _people_and_clients(rng: random.Random, n_deals: int, now: datetime):
                 owner=rng.choice(sellers),
                 city=city,
                 inn=f"{rng.randrange(10**9, 10**10)}",
+                segment=None if side.random() < 0.1 else side.choice(segments),
             )
         )
     Company.objects.bulk_create(companies, batch_size=2000)
@@ -290,6 +304,7 @@ def _people_and_clients(rng: random.Random, n_deals: int, now: datetime):
         stage_specs,
         companies,
         contacts,
+        products,
     )
 
 
@@ -322,6 +337,15 @@ def _walk(rng: random.Random, normal_days: list[int], conversions: list[float]):
 def _weighted(pairs) -> list:
     """A list to draw from with ``rng.choice``: each value as often as its weight says."""
     return [value for value, weight in pairs for _ in range(weight)]
+
+
+def _product(rng: random.Random, products, amount: int) -> int | None:
+    """A product whose amount band fits the deal (as the demo gives them); a few deals have
+    none."""
+    if rng.random() < 0.08:
+        return None
+    fits = [pid for pid, (low, high) in products if low <= amount < high]
+    return fits[rng.randrange(len(fits))] if fits else products[3][0]
 
 
 def _poisson_table(mean: float) -> list[float]:
@@ -433,7 +457,8 @@ class _Ids:
 
 def _rows(rng, n_deals: int, now_ts: float, ws_id: int, pg: bool, ctx, per_stay: float):
     """Deals with their stage changes, tasks, communications and snoozes, CHUNK at a time."""
-    prepared, owners, reasons_early, reasons_late = ctx
+    prepared, owners, reasons_early, reasons_late, products = ctx
+    side = random.Random(7927)  # the products' own stream: the rest stays as without them
     share0 = prepared[0]["share"]
     poisson = _poisson_table(per_stay)
     kinds = _weighted(((k, d, c), w) for k, w, d, c in KINDS)
@@ -546,7 +571,8 @@ def _rows(rng, n_deals: int, now_ts: float, ws_id: int, pg: bool, ctx, per_stay:
                     reason, entered if end < 0 else None,
                     f"СЧ-{deal_id}" if reached_invoice else "",
                     amount if reached_invoice else None,
-                    None,  # next_step_due: its open task's due time, set below
+                    _product(side, products, amount),
+                    None,  # next_step_due (last): its open task's due time, set below
                 )
             )  # fmt: skip
             if end < 0:
@@ -587,7 +613,7 @@ DEAL_FIELDS = [
     "id", "workspace", "created_at", "updated_at", "title", "pipeline", "stage",
     "stage_entered_at", "company", "contact", "owner", "assistant", "amount", "currency",
     "source", "expected_close", "loss_reason", "closed_at", "invoice_no", "invoice_amount",
-    "next_step_due",
+    "product", "next_step_due",
 ]  # fmt: skip
 CHANGE_FIELDS = [
     "id", "workspace", "created_at", "updated_at", "deal", "from_stage", "to_stage",
@@ -631,6 +657,7 @@ def generate(
     t0 = time.monotonic()
     with transaction.atomic():
         made = _people_and_clients(rng, n_deals, now)
+    made, products = made[:-1], made[-1]
     ws, head, owner, seniors, managers, pipelines, open_stages, specs, companies, contacts = made
     timings = {"people_and_clients": time.monotonic() - t0}
 
@@ -652,7 +679,13 @@ def generate(
     steps = _steps_per_deal(prepared, seed)
     per_stay = max(0.0, events / max(n_deals, 1) - steps) / steps
     owners = [(c.id, c.owner_id, ct.id) for c, ct in zip(companies, contacts, strict=True)]
-    ctx = (prepared, owners, _weighted(LOSS_REASONS_EARLY), _weighted(LOSS_REASONS_LATE))
+    ctx = (
+        prepared,
+        owners,
+        _weighted(LOSS_REASONS_EARLY),
+        _weighted(LOSS_REASONS_LATE),
+        products,
+    )
 
     models = [Deal, StageChange, Task, Communication, Snooze]
     tables = [m._meta.db_table for m in models]

@@ -159,7 +159,7 @@ def probe(
 #: this package with ``TARGETS`` {kind: Target}, ``LABELS`` {kind: text} and
 #: ``run(data, requests, log) -> {name: figures}``; figures name their ``kind`` and ``who``.
 #: A request's figures come from ``probe``; a job's are {"seconds": …, "steps": {…}}.
-SCENARIOS = ("crud", "control", "ingest", "analytics")
+SCENARIOS = ("crud", "control", "ingest", "analytics", "data")
 
 
 def scenario(name: str):

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,8 +10,9 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         # The rollups follow every saved deal, stage change and communication (see rollups.py).
+        from voronka.clients.models import Company
         from voronka.inbox.models import Communication
-        from voronka.sales.models import Deal, StageChange
+        from voronka.sales.models import Deal, Stage, StageChange
 
         from . import rollups
 
@@ -22,3 +23,6 @@ class AnalyticsConfig(AppConfig):
         post_save.connect(
             rollups.communication_saved, sender=Communication, dispatch_uid="analytics_comm"
         )
+        post_save.connect(rollups.company_saved, sender=Company, dispatch_uid="analytics_company")
+        pre_save.connect(rollups.stage_kind_read, sender=Stage, dispatch_uid="analytics_stage_kind")
+        post_save.connect(rollups.stage_saved, sender=Stage, dispatch_uid="analytics_stage")

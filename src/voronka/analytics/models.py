@@ -14,21 +14,89 @@ from django.utils.translation import gettext_lazy as _
 from voronka.core.models import Workspace
 
 
-class StageEntryDay(models.Model):
-    """Deals entering a stage on a day: from which stage, with which loss reason (lost stages),
-    their amount, and how many of these entries were followed by a win of the deal."""
+class _Rollup(models.Model):
+    """What every deal rollup is keyed by: the workspace, the pipeline, the deal's owner and the
+    stage."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     pipeline_id = models.BigIntegerField()
     owner_id = models.BigIntegerField()
-    source = models.CharField(max_length=120, blank=True)
     stage_id = models.BigIntegerField()
-    from_stage_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class _DayRollup(_Rollup):
+    """A deal rollup per local day, by every dimension the funnel filters by: the deal's source,
+    its product and its client's segment (0: none)."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=120, blank=True)
+    product_id = models.BigIntegerField(default=0)
+    segment_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class _Entries(models.Model):
+    """Deals entering a stage: with which loss reason (lost stages), their amount, and how many
+    of these entries were followed by a win of the deal."""
+
     loss_reason = models.CharField(max_length=255, blank=True)
     entered = models.IntegerField(default=0)
     amount_cents = models.BigIntegerField(default=0)
     later_won = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.when} stage {self.stage_id}: {self.entered}"
+
+
+class _Exits(models.Model):
+    """Stays in a stage that ended, counted when the stay began, by the stage left to."""
+
+    to_stage_id = models.BigIntegerField()
+    left = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.when} stage {self.stage_id} → {self.to_stage_id}: {self.left}"
+
+
+class _Durations(models.Model):
+    """A histogram of durations: finished stays in a stage (metric "stage", when the stay
+    began) and cycles from a deal's creation to its win (metric "cycle", when it was won).
+
+    ``hours`` is the duration's bucket (``rules.duration_bucket``): whole hours below three
+    days, whole days (in hours) above; medians and percentiles are exact at that resolution.
+    """
+
+    metric = models.CharField(max_length=5)
+    hours = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.when} stage {self.stage_id} {self.metric} {self.hours} h: {self.count}"
+
+
+#: The daily tables' key after the workspace, the pipeline and the day.
+_DAY_KEY = ["owner_id", "source", "stage_id"]
+_FILTERS = ["product_id", "segment_id"]
+
+
+class StageEntryDay(_DayRollup, _Entries):
+    """Stage entries per day, by the stage the deal came from (0: its creation)."""
+
+    from_stage_id = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("stage entries per day")
@@ -39,11 +107,10 @@ class StageEntryDay(models.Model):
                     "workspace",
                     "pipeline_id",
                     "day",
-                    "owner_id",
-                    "source",
-                    "stage_id",
+                    *_DAY_KEY,
                     "from_stage_id",
                     "loss_reason",
+                    *_FILTERS,
                 ],
                 name="stageentryday_key",
             )
@@ -52,61 +119,31 @@ class StageEntryDay(models.Model):
             models.Index(fields=["workspace", "owner_id", "day"], name="stageentryday_owner_day"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} stage {self.stage_id}: {self.entered}"
+    @property
+    def when(self):
+        return self.day
 
 
-class StageExitDay(models.Model):
-    """Stays in a stage that ended, counted on the day the stay began, by the stage left to."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    pipeline_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    source = models.CharField(max_length=120, blank=True)
-    stage_id = models.BigIntegerField()
-    to_stage_id = models.BigIntegerField()
-    left = models.IntegerField(default=0)
+class StageExitDay(_DayRollup, _Exits):
+    """Stage exits per day of the stay's start."""
 
     class Meta:
         verbose_name = _("stage exits per day")
         verbose_name_plural = _("stage exits per day")
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "workspace",
-                    "pipeline_id",
-                    "day",
-                    "owner_id",
-                    "source",
-                    "stage_id",
-                    "to_stage_id",
-                ],
+                fields=["workspace", "pipeline_id", "day", *_DAY_KEY, "to_stage_id", *_FILTERS],
                 name="stageexitday_key",
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} stage {self.stage_id} → {self.to_stage_id}: {self.left}"
+    @property
+    def when(self):
+        return self.day
 
 
-class DurationDay(models.Model):
-    """A histogram of durations: finished stays in a stage (metric "stage", on the day the stay
-    began) and cycles from a deal's creation to its win (metric "cycle", on the day of the win).
-
-    ``hours`` is the duration's bucket (``rules.duration_bucket``): whole hours below three
-    days, whole days (in hours) above; medians and percentiles are exact at that resolution.
-    """
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    pipeline_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    source = models.CharField(max_length=120, blank=True)
-    stage_id = models.BigIntegerField()
-    metric = models.CharField(max_length=5)
-    hours = models.IntegerField()
-    count = models.IntegerField(default=0)
+class DurationDay(_DayRollup, _Durations):
+    """Durations per day (of the stay's start, of the win)."""
 
     class Meta:
         verbose_name = _("durations per day")
@@ -117,18 +154,18 @@ class DurationDay(models.Model):
                     "workspace",
                     "pipeline_id",
                     "day",
-                    "owner_id",
-                    "source",
-                    "stage_id",
+                    *_DAY_KEY,
                     "metric",
                     "hours",
+                    *_FILTERS,
                 ],
                 name="durationday_key",
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} stage {self.stage_id} {self.metric} {self.hours} h: {self.count}"
+    @property
+    def when(self):
+        return self.day
 
 
 class CommunicationDay(models.Model):
@@ -164,7 +201,8 @@ class CommunicationDay(models.Model):
 
 class DealFootprint(models.Model):
     """What one deal currently adds to the rollups, so that a change to the deal (a move, a new
-    owner, amount or source) is applied as the difference between its old and new footprint."""
+    owner, amount, source or product, its client's new segment) is applied as the difference
+    between its old and new footprint."""
 
     deal_id = models.BigIntegerField(primary_key=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -190,6 +228,9 @@ class RollupMark(models.Model):
     timezone = models.CharField(max_length=64, blank=True)
     min_comment_length = models.IntegerField(default=0)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    #: The rollups no longer say what the history says and are to be rebuilt whole: a stage's
+    #: kind changed, or an upgrade added a dimension.
+    stale = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("rollup mark")
@@ -210,21 +251,24 @@ class RollupMark(models.Model):
 # by the same writes as the daily rows (``rollups.apply_delta`` and ``rebuild``).
 
 
-class StageEntryPeriod(models.Model):
-    """Stage entries per month, quarter or year: whether the entry created the deal, the loss
-    reason (lost stages), their amount, and how many were followed by a win of the deal."""
+class _PeriodRollup(_Rollup):
+    """A deal rollup per calendar month ("2025-11"), quarter ("2025-Q4") or year ("2025")."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=7)
-    pipeline_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def when(self):
+        return self.period
+
+
+class StageEntryPeriod(_PeriodRollup, _Entries):
+    """Stage entries per period, by source; whether the entry created the deal."""
+
     source = models.CharField(max_length=120, blank=True)
-    stage_id = models.BigIntegerField()
     first = models.BooleanField(default=False)
-    loss_reason = models.CharField(max_length=255, blank=True)
-    entered = models.IntegerField(default=0)
-    amount_cents = models.BigIntegerField(default=0)
-    later_won = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("stage entries per period")
@@ -245,21 +289,11 @@ class StageEntryPeriod(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.period} stage {self.stage_id}: {self.entered}"
 
+class StageExitPeriod(_PeriodRollup, _Exits):
+    """Stage exits per period of the stay's start, by source."""
 
-class StageExitPeriod(models.Model):
-    """Stays that ended per month, quarter or year of their start, by the stage left to."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(max_length=7)
-    pipeline_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
     source = models.CharField(max_length=120, blank=True)
-    stage_id = models.BigIntegerField()
-    to_stage_id = models.BigIntegerField()
-    left = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("stage exits per period")
@@ -279,22 +313,9 @@ class StageExitPeriod(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.period} stage {self.stage_id} → {self.to_stage_id}: {self.left}"
 
-
-class DurationPeriod(models.Model):
-    """The durations' histogram (see ``DurationDay``) per month, quarter or year, for every
-    source together: a source filter reads the daily rows."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(max_length=7)
-    pipeline_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
-    stage_id = models.BigIntegerField()
-    metric = models.CharField(max_length=5)
-    hours = models.IntegerField()
-    count = models.IntegerField(default=0)
+class DurationPeriod(_PeriodRollup, _Durations):
+    """Durations per period, every source together: a source filter reads the daily rows."""
 
     class Meta:
         verbose_name = _("durations per period")
@@ -313,6 +334,3 @@ class DurationPeriod(models.Model):
                 name="durationperiod_key",
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.period} stage {self.stage_id} {self.metric} {self.hours} h: {self.count}"

@@ -73,9 +73,21 @@ def money(cents_: int) -> Decimal:
     return (Decimal(cents_) / 100).quantize(Decimal("0.01"))
 
 
+def _ids(values) -> tuple[int, ...] | None:
+    return (
+        tuple(sorted({int(getattr(v, "pk", v) or 0) for v in values}))
+        if values is not None
+        else None
+    )
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which deals' figures to read: a pipeline, a period, and optional filters.
+
+    ``products`` and ``segments`` are ids, 0 standing for "none" (a deal without a product, a
+    client without a segment). The month, quarter and year rollups keep neither: a selection
+    filtered by them reads the daily rows only.
 
     ``company_id`` (one client) is read from the deals' footprints rather than the daily
     rollups: one client's deals are few, and the figures are the same by construction.
@@ -88,30 +100,63 @@ class Selection:
     owners: tuple[int, ...] | None = None
     sources: tuple[str, ...] | None = None
     company_id: int | None = None
+    products: tuple[int, ...] | None = None
+    segments: tuple[int, ...] | None = None
 
     @classmethod
-    def make(cls, workspace, pipeline, *, since, until, owners=None, sources=None, company=None):
+    def make(
+        cls,
+        workspace,
+        pipeline,
+        *,
+        since,
+        until,
+        owners=None,
+        sources=None,
+        company=None,
+        products=None,
+        segments=None,
+    ):
         return cls(
             workspace_id=_ws_id(workspace),
             pipeline_id=_pipeline_id(pipeline),
             since=since,
             until=until,
-            owners=tuple(sorted(int(o) for o in owners)) if owners is not None else None,
+            owners=_ids(owners),
             sources=tuple(sorted(sources)) if sources is not None else None,
             company_id=(getattr(company, "pk", company) if company is not None else None),
+            products=_ids(products),
+            segments=_ids(segments),
         )
 
-    def filter(self, qs):
-        return self.base(qs).filter(day__gte=self.since, day__lte=self.until)
-
     def base(self, qs, *, sources: bool = True):
-        """``qs`` narrowed to the selection but for its period."""
+        """``qs`` (daily or period rows) narrowed to the workspace, pipeline, owners and (with
+        ``sources``) sources, but not to the period."""
         qs = qs.filter(workspace_id=self.workspace_id, pipeline_id=self.pipeline_id)
         if self.owners is not None:
             qs = qs.filter(owner_id__in=self.owners)
         if sources and self.sources is not None:
             qs = qs.filter(source__in=self.sources)
         return qs
+
+    def days(self, qs):
+        """``qs`` (daily rows) narrowed to the whole selection but for its period."""
+        qs = self.base(qs)
+        if self.products is not None:
+            qs = qs.filter(product_id__in=self.products)
+        if self.segments is not None:
+            qs = qs.filter(segment_id__in=self.segments)
+        return qs
+
+    def periods(self, qs, *, sources: bool = True):
+        """``qs`` (period rows) narrowed like ``base``, or None when the periods do not keep a
+        dimension the selection filters by (products, segments; sources when ``sources`` is
+        false): then the daily rows alone answer."""
+        if self.products is not None or self.segments is not None:
+            return None
+        if not sources and self.sources is not None:
+            return None
+        return self.base(qs, sources=sources)
 
     def footprint_counts(self):
         """Per deal of the client: (owner_id, counts) within the selection."""
@@ -124,6 +169,10 @@ class Selection:
             if self.owners is not None and fp["o"] not in self.owners:
                 continue
             if self.sources is not None and fp["s"] not in self.sources:
+                continue
+            if self.products is not None and fp.get("r", 0) not in self.products:
+                continue
+            if self.segments is not None and fp.get("g", 0) not in self.segments:
                 continue
             yield fp["o"], rules.footprint_counts(fp)
 
@@ -187,8 +236,8 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
         return dict(out) if by_owner else out[None]
     group = ["owner_id"] if by_owner else []
     for sign, row in signed_sums(
-        sel.base(StageEntryDay.objects),
-        sel.base(StageEntryPeriod.objects),
+        sel.days(StageEntryDay.objects),
+        sel.periods(StageEntryPeriod.objects),
         sel.since,
         sel.until,
         [*group, "stage_id", "from_stage_id", "loss_reason"],
@@ -204,8 +253,8 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
             sign * row["w"],
         )
     for sign, row in signed_sums(
-        sel.base(StageExitDay.objects),
-        sel.base(StageExitPeriod.objects),
+        sel.days(StageExitDay.objects),
+        sel.periods(StageExitPeriod.objects),
         sel.since,
         sel.until,
         [*group, "stage_id", "to_stage_id"],
@@ -214,13 +263,12 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
     ):
         out[row.get("owner_id")].add_exit(row["stage_id"], row["to_stage_id"], sign * row["n"])
     # The period durations hold every source together: a source filter reads the daily rows.
-    periods = None if sel.sources is not None else sel.base(DurationPeriod.objects, sources=False)
     for sign, row in (
         ()
         if not durations
         else signed_sums(
-            sel.base(DurationDay.objects),
-            periods,
+            sel.days(DurationDay.objects),
+            sel.periods(DurationPeriod.objects, sources=False),
             sel.since,
             sel.until,
             [*group, "metric", "stage_id", "hours"],
@@ -246,14 +294,17 @@ def cohorts(sel: Selection) -> list[tuple[date, int, int, int]]:
         since, until = sel.since.isoformat(), sel.until.isoformat()
         for _owner, counts in sel.footprint_counts():
             for key, (n, c, w) in ((k, v) for k, v in counts.items() if k[0] == "e"):
-                if key[6] == 0 and since <= key[4] <= until:
-                    m = months[date.fromisoformat(key[4]).replace(day=1)]
+                day, _stage, from_id, _reason = key[rules.DAY :]
+                if from_id == 0 and since <= day <= until:
+                    m = months[date.fromisoformat(day).replace(day=1)]
                     m[0] += n
                     m[1] += w
                     m[2] += c
     else:
-        day_qs = sel.base(StageEntryDay.objects).filter(from_stage_id=0)
-        period_qs = sel.base(StageEntryPeriod.objects).filter(first=True)
+        day_qs = sel.days(StageEntryDay.objects).filter(from_stage_id=0)
+        period_qs = sel.periods(StageEntryPeriod.objects)
+        if period_qs is not None:
+            period_qs = period_qs.filter(first=True)
         sums = {"n": Sum("entered"), "w": Sum("later_won"), "c": Sum("amount_cents")}
         for sign, row in signed_sums(
             day_qs, period_qs, sel.since, sel.until, ["day"], ["period"], sums, merge=False
@@ -282,7 +333,15 @@ class StageConversion(NamedTuple):
 
 
 def stage_conversions(
-    workspace, pipeline, *, owners=None, since: date, until: date, sources=None
+    workspace,
+    pipeline,
+    *,
+    owners=None,
+    since: date,
+    until: date,
+    sources=None,
+    products=None,
+    segments=None,
 ) -> list[StageConversion]:
     """Step-to-step conversions of the pipeline's open stages, in funnel order, observed over
     the deals that entered each stage between ``since`` and ``until`` (local days, included).
@@ -291,7 +350,14 @@ def stage_conversions(
     that end up won, as near as the funnel's skips and returns allow.
     """
     sel = Selection.make(
-        workspace, pipeline, since=since, until=until, owners=owners, sources=sources
+        workspace,
+        pipeline,
+        since=since,
+        until=until,
+        owners=owners,
+        sources=sources,
+        products=products,
+        segments=segments,
     )
     rows = rules.funnel_rows(funnel_stages(pipeline), funnel_facts(sel))
     return [
@@ -318,10 +384,11 @@ def _stage_meanings(workspace_id: int) -> tuple[dict[int, tuple], set[int], set[
 
 
 def average_won_amount(
-    workspace, *, pipeline=None, owners=None, since: date, until: date
+    workspace, *, pipeline=None, owners=None, since: date, until: date, products=None
 ) -> Decimal | None:
     """The average amount of the deals won (entering a won stage) between ``since`` and
-    ``until``, for the pipeline (or all) and owners (or everyone); None when none was won."""
+    ``until``, for the pipeline (or all), owners (or everyone) and products (ids, 0: none; or
+    every deal); None when none was won."""
     values = kpi_values(
         workspace,
         ["average_deal"],
@@ -331,6 +398,7 @@ def average_won_amount(
         until=until,
         granularity="total",
         pipeline=pipeline,
+        products=products,
     )
     return values.get((None, date.min, "average_deal"))
 
@@ -339,7 +407,7 @@ def _entry_rows(base, pipeline_id, since, until, *, whole: bool):
     """(owner_id, day, stage_id, from_stage_id, entered, amount_cents) of the stage entries;
     with ``whole`` (a total over the period), day is None and from_stage_id is 0 for a deal's
     creation, None for any other entry."""
-    day_qs = base(StageEntryDay.objects, "owner_id", days=not whole)
+    day_qs = base(StageEntryDay.objects, "owner_id", days=not whole, deals=True)
     if pipeline_id is not None:
         day_qs = day_qs.filter(pipeline_id=pipeline_id)
     if not whole:
@@ -368,7 +436,9 @@ def _entry_rows(base, pipeline_id, since, until, *, whole: bool):
 
 def _cycle_rows(base, pipeline_id, since, until, *, whole: bool):
     """(owner_id, day, hours, count) of the cycles to a win (day None with ``whole``)."""
-    day_qs = base(DurationDay.objects, "owner_id", days=not whole).filter(metric="cycle")
+    day_qs = base(DurationDay.objects, "owner_id", days=not whole, deals=True).filter(
+        metric="cycle"
+    )
     if pipeline_id is not None:
         day_qs = day_qs.filter(pipeline_id=pipeline_id)
     if not whole:
@@ -404,6 +474,8 @@ def kpi_values(
     until: date,
     granularity: str = "day",
     pipeline=None,
+    products=None,
+    segments=None,
 ) -> dict[tuple, object]:
     """KPI values counted from the rollups: {(who, bucket, code): value}.
 
@@ -414,7 +486,9 @@ def kpi_values(
       without a team) or "company" (who = None);
     - ``granularity``: "day", "week" (bucket = its Monday), "month" (its 1st) or "total"
       (bucket = ``date.min``);
-    - ``pipeline``: deal KPIs of one pipeline (None: all); communications are not per pipeline.
+    - ``pipeline``: deal KPIs of one pipeline (None: all); ``products``, ``segments``: deal KPIs
+      of these products and client segments (ids, 0: none; None: all). Communications are
+      counted per author, never per pipeline, product or segment.
 
     Only (who, bucket) pairs with some activity appear; a missing count means zero. Values:
     counts and minutes are ints, amounts Decimal, ``cycle_days`` a Decimal with one decimal,
@@ -457,14 +531,25 @@ def kpi_values(
     pipeline_id = _pipeline_id(pipeline)
     # A total over the period reads whole months, quarters and years from the period rollups;
     # the moves forward need each entry's previous stage, which only the daily rows keep.
-    wholly = granularity == "total" and "moved_forward" not in codes
+    # The period rollups keep neither products nor segments either.
+    product_ids, segment_ids = _ids(products), _ids(segments)
+    wholly = (
+        granularity == "total"
+        and "moved_forward" not in codes
+        and product_ids is None
+        and segment_ids is None
+    )
 
-    def base(qs, owner_field, *, days=True):
+    def base(qs, owner_field, *, days=True, deals=False):
         qs = qs.filter(workspace_id=ws)
         if days:
             qs = qs.filter(day__gte=since, day__lte=until)
         if owners is not None:
             qs = qs.filter(**{f"{owner_field}__in": list(owners)})
+        if deals and product_ids is not None:
+            qs = qs.filter(product_id__in=product_ids)
+        if deals and segment_ids is not None:
+            qs = qs.filter(segment_id__in=segment_ids)
         return qs
 
     if deal_codes & set(codes):

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import F
 
+from voronka.clients.models import Company
 from voronka.control.evaluate import COMMENTED
 from voronka.control.rules import comment_counts
 from voronka.inbox.models import Communication
@@ -200,6 +201,7 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
     span = _span(ws)
     spans = offsets(tz, *span) if span else [(None, 0)]
     changes, deals, stages = _table(StageChange), _table(Deal), _table(Stage)
+    companies = _table(Company)
     # Whole seconds (truncated: never negative here), computed once per row.
     seconds_stay = "stay_s"
     seconds_cycle = "cycle_s"
@@ -210,12 +212,12 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
         cur.execute(
             f"""
             CREATE TEMPORARY TABLE {temp} AS
-            SELECT deal_id, p, o, s, company, n, day, stage, from_id, reason, cents, later_won,
-                   next_stage,
+            SELECT deal_id, p, o, s, r, g, company, n, day, stage, from_id, reason, cents,
+                   later_won, next_stage,
                    CASE WHEN stay_s IS NOT NULL THEN {d.bucket(seconds_stay)} END AS stay_hours,
                    CASE WHEN kind = 'won' THEN {d.bucket(seconds_cycle)} END AS cycle_hours
             FROM (
-            SELECT deal_id, p, o, s, company, n, kind,
+            SELECT deal_id, p, o, s, r, g, company, n, kind,
                    {d.local_day("at", spans)} AS day,
                    stage, from_id,
                    CASE WHEN kind = 'lost' THEN reason ELSE '' END AS reason,
@@ -224,7 +226,8 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
                    (at_us - first_us) / 1000000 AS cycle_s
             FROM (
                 SELECT sc.deal_id, dl.pipeline_id AS p, dl.owner_id AS o,
-                       COALESCE(dl.source, '') AS s, COALESCE(dl.company_id, 0) AS company,
+                       COALESCE(dl.source, '') AS s, COALESCE(dl.product_id, 0) AS r,
+                       COALESCE(co.segment_id, 0) AS g, COALESCE(dl.company_id, 0) AS company,
                        COALESCE(dl.loss_reason, '') AS reason,
                        {d.cents("dl.amount")} AS cents,
                        sc.changed_at AS at, sc.to_stage_id AS stage,
@@ -241,6 +244,7 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
                        ) AS later_won
                 FROM {changes} sc
                 JOIN {deals} dl ON dl.id = sc.deal_id
+                LEFT JOIN {companies} co ON co.id = dl.company_id
                 LEFT JOIN {stages} st ON st.id = sc.to_stage_id AND st.workspace_id = %s
                 WHERE dl.workspace_id = %s
                 WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
@@ -255,9 +259,11 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
         cur.execute(
             f"""
             INSERT INTO {_table(StageEntryDay)} (workspace_id, day, pipeline_id, owner_id, source,
-                stage_id, from_stage_id, loss_reason, entered, amount_cents, later_won)
-            SELECT %s, day, p, o, s, stage, from_id, reason, COUNT(*), SUM(cents), SUM(later_won)
-            FROM {temp} GROUP BY day, p, o, s, stage, from_id, reason
+                product_id, segment_id, stage_id, from_stage_id, loss_reason, entered,
+                amount_cents, later_won)
+            SELECT %s, day, p, o, s, r, g, stage, from_id, reason, COUNT(*), SUM(cents),
+                SUM(later_won)
+            FROM {temp} GROUP BY day, p, o, s, r, g, stage, from_id, reason
             """,
             [ws],
         )
@@ -265,9 +271,10 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
         cur.execute(
             f"""
             INSERT INTO {_table(StageExitDay)} (workspace_id, day, pipeline_id, owner_id, source,
-                stage_id, to_stage_id, {connection.ops.quote_name("left")})
-            SELECT %s, day, p, o, s, stage, next_stage, COUNT(*)
-            FROM {temp} WHERE next_stage IS NOT NULL GROUP BY day, p, o, s, stage, next_stage
+                product_id, segment_id, stage_id, to_stage_id, {connection.ops.quote_name("left")})
+            SELECT %s, day, p, o, s, r, g, stage, next_stage, COUNT(*)
+            FROM {temp} WHERE next_stage IS NOT NULL
+            GROUP BY day, p, o, s, r, g, stage, next_stage
             """,
             [ws],
         )
@@ -275,14 +282,15 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
         cur.execute(
             f"""
             INSERT INTO {_table(DurationDay)} (workspace_id, day, pipeline_id, owner_id, source,
-                stage_id, metric, hours, {connection.ops.quote_name("count")})
-            SELECT %s, day, p, o, s, stage, metric, hours, COUNT(*) FROM (
-                SELECT day, p, o, s, stage, 'stage' AS metric, stay_hours AS hours
+                product_id, segment_id, stage_id, metric, hours,
+                {connection.ops.quote_name("count")})
+            SELECT %s, day, p, o, s, r, g, stage, metric, hours, COUNT(*) FROM (
+                SELECT day, p, o, s, r, g, stage, 'stage' AS metric, stay_hours AS hours
                 FROM {temp} WHERE stay_hours IS NOT NULL
                 UNION ALL
-                SELECT day, p, o, s, stage, 'cycle', cycle_hours
+                SELECT day, p, o, s, r, g, stage, 'cycle', cycle_hours
                 FROM {temp} WHERE cycle_hours IS NOT NULL
-            ) t GROUP BY day, p, o, s, stage, metric, hours
+            ) t GROUP BY day, p, o, s, r, g, stage, metric, hours
             """,
             [ws],
         )
@@ -297,6 +305,8 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
                 "'p', MIN(p)",
                 "'o', MIN(o)",
                 "'s', MIN(s)",
+                "'r', MIN(r)",
+                "'g', MIN(g)",
                 f"'e', {d.array_agg(f'{day}, stage, from_id, reason, 1, cents, later_won')}",
                 f"'x', {d.array_agg(f'{day}, stage, next_stage, 1', 'next_stage IS NOT NULL')}",
                 "'d', "

@@ -19,6 +19,10 @@ How they update, and why this way:
   difference with the footprint stored last time; a day of an author's communications is
   recomputed whole from the ``comm_author_time`` index. Reading a row twice changes nothing,
   and a deal's new owner, amount, source or company moves its figures with it.
+- **A client's segment and a stage's kind.** A company saved with another segment moves the
+  figures of its deals (``company_saved``: the footprints say which segment they were counted
+  under). A stage whose kind changes (open, won, lost) restates every deal that passed through
+  it: the workspace's mark is flagged ``stale`` and the next refresh rebuilds it whole.
 - **A full rebuild** (``voronka rebuild_rollups``) recomputes each workspace's rollups with a
   few set-based statements (``analytics.rebuild``) in one transaction; it also runs when the
   workspace's time zone or the shortest comment that counts changed since the rollups were
@@ -98,13 +102,16 @@ _TABLES = {
 
 def _row_fields(key: tuple) -> tuple[type, dict]:
     model, names, _values = _TABLES[key[0]]
+    _table, pipeline_id, owner_id, source, product_id, segment_id, day = key[: rules.DAY + 1]
     fields = {
-        "pipeline_id": key[1],
-        "owner_id": key[2],
-        "source": key[3],
-        "day": date.fromisoformat(key[4]) if isinstance(key[4], str) else key[4],
+        "pipeline_id": pipeline_id,
+        "owner_id": owner_id,
+        "source": source,
+        "product_id": product_id,
+        "segment_id": segment_id,
+        "day": date.fromisoformat(day) if isinstance(day, str) else day,
     }
-    fields.update(zip(names, key[5:], strict=True))
+    fields.update(zip(names, key[rules.DAY + 1 :], strict=True))
     return model, fields
 
 
@@ -118,11 +125,12 @@ _PERIOD_TABLES = {
 
 def period_delta(delta: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
     """The daily delta summed into months, quarters and years: ("E"|"X"|"D", period,
-    pipeline, owner, source or None, *the table's other key fields) → values."""
+    pipeline, owner, source or None, *the table's other key fields) → values; the periods keep
+    neither products nor segments (a filter by them reads the daily rows)."""
     out: dict[tuple, list[int]] = {}
     for key, values in delta.items():
-        table, pipeline_id, owner_id, source, day = key[:5]
-        rest = key[5:]
+        table, pipeline_id, owner_id, source = key[:4]
+        day, rest = key[rules.DAY], key[rules.DAY + 1 :]
         if table == "e":
             rest = (rest[0], rest[1] == 0, rest[2])
         if table == "d":
@@ -210,11 +218,19 @@ def refresh_deals(workspace_id: int, deal_ids) -> int:
             _lock_rollups(workspace_id)
             deals = {
                 d[0]: d
-                for d in Deal.objects.select_for_update()
+                for d in Deal.objects.select_for_update(of=("self",))
                 .filter(workspace_id=workspace_id, id__in=chunk)
                 .order_by("id")
                 .values_list(
-                    "id", "pipeline_id", "owner_id", "source", "amount", "loss_reason", "company_id"
+                    "id",
+                    "pipeline_id",
+                    "owner_id",
+                    "source",
+                    "amount",
+                    "loss_reason",
+                    "company_id",
+                    "product_id",
+                    "company__segment_id",
                 )
             }
             history = defaultdict(list)
@@ -266,7 +282,7 @@ def refresh_deals(workspace_id: int, deal_ids) -> int:
 
 
 def _footprint(deal: tuple, changes: list, kinds: dict[int, str], tz: ZoneInfo) -> dict:
-    _id, pipeline_id, owner_id, source, amount, loss_reason, _company = deal
+    _id, pipeline_id, owner_id, source, amount, loss_reason, _company, product, segment = deal
     return rules.deal_footprint(
         changes,
         kinds,
@@ -276,6 +292,8 @@ def _footprint(deal: tuple, changes: list, kinds: dict[int, str], tz: ZoneInfo) 
         source=source or "",
         amount_cents=cents(amount),
         loss_reason=loss_reason or "",
+        product_id=product or 0,
+        segment_id=segment or 0,
     )
 
 
@@ -425,6 +443,48 @@ def communication_saved(sender, instance, raw=False, **kwargs) -> None:
         _schedule(instance.workspace_id, "communications", instance.pk)
 
 
+def refresh_company_deals(workspace_id: int, company_id: int, segment_id: int) -> int:
+    """Move the figures of the company's deals to its segment (those counted under another)."""
+    moved = [
+        deal_id
+        for deal_id, data in DealFootprint.objects.filter(
+            workspace_id=workspace_id, company_id=company_id
+        ).values_list("deal_id", "data")
+        if (data or {}).get("g", 0) != segment_id
+    ]
+    return refresh_deals(workspace_id, moved)
+
+
+def company_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A client's new segment moves its deals' figures (an unchanged one reads a few rows)."""
+    if raw or kwargs.get("created"):
+        return
+    ws, company_id, segment_id = instance.workspace_id, instance.pk, instance.segment_id or 0
+
+    def refresh() -> None:
+        try:
+            refresh_company_deals(ws, company_id, segment_id)
+        except Exception:
+            log.exception("refreshing the rollups failed (workspace %s)", ws)
+
+    transaction.on_commit(refresh)
+
+
+def stage_kind_read(sender, instance, raw=False, **kwargs) -> None:
+    """Before a stage is saved: remember whether its kind (open, won, lost) changes."""
+    if raw or instance.pk is None:
+        return
+    before = Stage.objects.filter(pk=instance.pk).values_list("kind", flat=True).first()
+    instance._kind_changed = before is not None and before != instance.kind
+
+
+def stage_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A stage that became won, lost or open again restates every deal that passed through it:
+    the workspace's rollups are rebuilt by the next refresh."""
+    if not raw and getattr(instance, "_kind_changed", False):
+        RollupMark.objects.filter(workspace_id=instance.workspace_id).update(stale=True)
+
+
 # -- Every minute --------------------------------------------------------------------------------
 
 
@@ -438,7 +498,7 @@ def refresh_workspace(workspace: Workspace, *, now: datetime | None = None) -> d
     now = now or timezone.now()
     mark = _mark(workspace)
     min_length = RuleSettings.for_workspace(workspace.id).min_comment_length
-    if mark.timezone != workspace.timezone or mark.min_comment_length != min_length:
+    if mark.stale or mark.timezone != workspace.timezone or mark.min_comment_length != min_length:
         rebuild_workspace(workspace)
         return {"rebuilt": True}
     settled = now - SETTLE
@@ -526,6 +586,7 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
                 "timezone": workspace.timezone,
                 "min_comment_length": min_length,
                 "rebuilt_at": timezone.now(),
+                "stale": False,
             },
         )
     return {

@@ -54,11 +54,14 @@ def deal_footprint(
     source: str,
     amount_cents: int,
     loss_reason: str,
+    product_id: int = 0,
+    segment_id: int = 0,
 ) -> dict:
     """What a deal adds to the rollups, from its stage history ``changes`` ((changed_at,
     from_stage_id, to_stage_id), oldest first) and the kinds of the stages by id.
 
-    The result is JSON-ready: ``{"p", "o", "s"`` (pipeline, owner, source), ``"e"``: entries
+    The result is JSON-ready: ``{"p", "o", "s", "r", "g"`` (pipeline, owner, source, product,
+    client segment; 0 for none), ``"e"``: entries
     ``[day, stage, from_stage or 0, reason, 1, amount_cents, later_won]``, ``"x"``: ended stays
     ``[day, stage, to_stage, 1]``, ``"d"``: stays' durations ``[day, stage, "stage", hours, 1]``,
     ``"c"``: cycles ``[day, won stage, "cycle", hours, 1]``}; the same key may repeat, the
@@ -88,6 +91,8 @@ def deal_footprint(
         "p": pipeline_id,
         "o": owner_id,
         "s": source,
+        "r": product_id,
+        "g": segment_id,
         "e": entries,
         "x": exits,
         "d": durations,
@@ -96,13 +101,20 @@ def deal_footprint(
 
 
 def footprint_counts(footprint: dict | None) -> dict[tuple, list[int]]:
-    """A footprint as rollup keys → summed values: ("e", pipeline, owner, source, day, stage,
-    from, reason) → [entered, amount_cents, later_won]; ("x", …, day, stage, to) → [left];
-    ("d", …, day, stage, metric, hours) → [count]."""
+    """A footprint as rollup keys → summed values: ("e", pipeline, owner, source, product,
+    segment, day, stage, from, reason) → [entered, amount_cents, later_won]; ("x", …, day,
+    stage, to) → [left]; ("d", …, day, stage, metric, hours) → [count]. (Footprints written
+    before products and segments count as neither.)"""
     out: dict[tuple, list[int]] = {}
     if not footprint:
         return out
-    common = (footprint["p"], footprint["o"], footprint["s"])
+    common = (
+        footprint["p"],
+        footprint["o"],
+        footprint["s"],
+        footprint.get("r", 0),
+        footprint.get("g", 0),
+    )
     for table, width in (("e", 4), ("x", 3), ("d", 4)):
         rows = footprint[table] + footprint.get("c", []) if table == "d" else footprint[table]
         for row in rows:
@@ -113,6 +125,10 @@ def footprint_counts(footprint: dict | None) -> dict[tuple, list[int]]:
             else:
                 out[key] = list(values)
     return out
+
+
+#: Where a rollup key (``footprint_counts``) holds its day; the table's own fields follow it.
+DAY = 6
 
 
 def footprint_delta(old: dict | None, new: dict | None) -> dict[tuple, list[int]]:
@@ -203,15 +219,17 @@ class Facts:
     def add_counts(self, counts: dict[tuple, list[int]], since: str, until: str) -> None:
         """Add footprint counts (``footprint_counts``) whose day is within [since, until]."""
         for key, values in counts.items():
-            table, day = key[0], key[4]
+            table, day, rest = key[0], key[DAY], key[DAY + 1 :]
             if not since <= day <= until:
                 continue
             if table == "e":
-                self.add_entry(key[5], key[6] == 0, key[7], *values)
+                stage, from_id, reason = rest
+                self.add_entry(stage, from_id == 0, reason, *values)
             elif table == "x":
-                self.add_exit(key[5], key[6], values[0])
+                self.add_exit(*rest, values[0])
             else:
-                self.add_duration(key[6], key[5], key[7], values[0])
+                stage, metric, hours = rest
+                self.add_duration(metric, stage, hours, values[0])
 
 
 @dataclass

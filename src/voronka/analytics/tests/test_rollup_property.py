@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from voronka.accounts.models import Role, User
 from voronka.analytics import queries, rules
 from voronka.analytics.rollups import rebuild_workspace, refresh_workspace
-from voronka.clients.models import Company
+from voronka.clients.models import Company, Segment
 from voronka.core.models import Workspace
 from voronka.inbox.models import Communication
-from voronka.sales.models import Deal, Pipeline, Stage, StageChange
+from voronka.sales.models import Deal, Pipeline, Product, Stage, StageChange
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +41,21 @@ deal_st = st.fixed_dictionaries(
         "owner": st.integers(0, 2),
         "source": st.sampled_from(SOURCES),
         "company": st.integers(0, 2),
+        "product": st.integers(0, 2),
         "amount": st.decimals(0, 99999, places=2),
         "reason": st.sampled_from(["", "дорого", "конкурент"]),
         "moves": st.lists(st.tuples(st.integers(0, 4), near_midnight()), min_size=1, max_size=6),
         "bulk": st.booleans(),
         "new_owner": st.none() | st.integers(0, 2),
         "new_amount": st.none() | st.decimals(0, 99999, places=2),
+        "new_product": st.none() | st.integers(0, 2),
+    }
+)
+#: The two clients' segments (0: none), and perhaps one client moved to another one later.
+clients_st = st.fixed_dictionaries(
+    {
+        "segments": st.tuples(st.integers(0, 2), st.integers(0, 2)),
+        "moved": st.none() | st.tuples(st.integers(1, 2), st.integers(0, 2)),
     }
 )
 comm_st = st.fixed_dictionaries(
@@ -65,6 +74,8 @@ filter_st = st.fixed_dictionaries(
         "owners": st.none() | st.lists(st.integers(0, 2), min_size=1, unique=True),
         "sources": st.none() | st.lists(st.sampled_from(SOURCES), min_size=1, unique=True),
         "company": st.none() | st.integers(1, 2),
+        "products": st.none() | st.lists(st.integers(0, 2), min_size=1, unique=True),
+        "segments": st.none() | st.lists(st.integers(0, 2), min_size=1, unique=True),
         "since": st.one_of(st.integers(-1, DAYS), st.integers(-1, FAR)),
         "length": st.one_of(st.integers(0, DAYS), st.integers(0, FAR)),
         "granularity": st.sampled_from(["day", "week", "month", "total"]),
@@ -78,15 +89,20 @@ def moment(tz: ZoneInfo, at) -> datetime:
     return (local + timedelta(minutes=minutes)).astimezone(UTC)
 
 
-def build(tz_name, deals, comms, capture):
+def build(tz_name, deals, comms, clients, capture):
     ws = Workspace.objects.create(name="P", timezone=tz_name)
     tz = ZoneInfo(tz_name)
     users = [
         User.objects.create(workspace=ws, username=f"p{ws.id}-{i}", role=Role.MANAGER)
         for i in range(3)
     ]
+    segments = [None] + [Segment.objects.create(workspace=ws, name=f"S{i}") for i in (1, 2)]
+    products = [None] + [Product.objects.create(workspace=ws, name=f"P{i}") for i in (1, 2)]
     companies = [None] + [
-        Company.objects.create(workspace=ws, name=f"C{i}", owner=users[0]) for i in (1, 2)
+        Company.objects.create(
+            workspace=ws, name=f"C{i}", owner=users[0], segment=segments[clients["segments"][i - 1]]
+        )
+        for i in (1, 2)
     ]
     pipeline = Pipeline.objects.create(workspace=ws, name="P")
     stages = [
@@ -106,6 +122,7 @@ def build(tz_name, deals, comms, capture):
             owner=users[spec["owner"]],
             source=spec["source"],
             company=companies[spec["company"]],
+            product=products[spec["product"]],
             amount=spec["amount"],
             loss_reason=spec["reason"],
         )
@@ -144,23 +161,44 @@ def build(tz_name, deals, comms, capture):
             with capture(execute=True):
                 Communication.objects.create(**fields)
     refresh_workspace(ws, now=datetime(2100, 1, 1, tzinfo=UTC))
-    # Later edits: a new owner or amount, a comment written afterwards.
+    # Later edits: a new owner, amount or product, a client's new segment, a comment written
+    # afterwards.
     for spec in deals:
         deal = spec["deal"]
-        if spec["new_owner"] is None and spec["new_amount"] is None:
+        if spec["new_owner"] is None and spec["new_amount"] is None and spec["new_product"] is None:
             continue
         if spec["new_owner"] is not None:
             deal.owner = users[spec["new_owner"]]
         if spec["new_amount"] is not None:
             deal.amount = spec["new_amount"]
+        if spec["new_product"] is not None:
+            deal.product = products[spec["new_product"]]
         with capture(execute=True):
             deal.save()
+    if clients["moved"] is not None:
+        company = companies[clients["moved"][0]]
+        company.segment = segments[clients["moved"][1]]
+        with capture(execute=True):
+            company.save()
     first = Communication.objects.filter(workspace=ws).order_by("id").first()
     if first is not None:
         with capture(execute=True):
             first.comment = "Клиент согласился на встречу, отправлю КП завтра утром"
             first.save()
-    return ws, tz, users, companies, pipeline, stages
+    ids = {"products": _ids(products), "segments": _ids(segments)}
+    return ws, tz, users, companies, pipeline, stages, ids
+
+
+def _ids(rows) -> list[int]:
+    """The ids the filters use: 0 for "none", then each row's."""
+    return [0 if row is None else row.id for row in rows]
+
+
+def _deal_passes(deal: Deal, products, segments) -> bool:
+    if products is not None and (deal.product_id or 0) not in products:
+        return False
+    segment = deal.company.segment_id if deal.company_id else None
+    return segments is None or (segment or 0) in segments
 
 
 # -- The plain recomputation ---------------------------------------------------------------------
@@ -179,6 +217,8 @@ def raw_funnel(ws, tz, pipeline, stages, sel):
         if sel.sources is not None and deal.source not in sel.sources:
             continue
         if sel.company_id is not None and deal.company_id != sel.company_id:
+            continue
+        if not _deal_passes(deal, sel.products, sel.segments):
             continue
         history = list(StageChange.objects.filter(deal=deal).order_by("changed_at", "id"))
         for i, change in enumerate(history):
@@ -219,7 +259,7 @@ def nearest_rank(values, p):
     return values[max(1, k) - 1]
 
 
-def raw_kpis(ws, tz, users, stages, since, until, owners, granularity):
+def raw_kpis(ws, tz, users, stages, since, until, owners, granularity, products, segments):
     kinds = {s.id: s.kind for s in stages}
     positions = {s.id: s.position for s in stages}
     out = {}
@@ -228,10 +268,12 @@ def raw_kpis(ws, tz, users, stages, since, until, owners, granularity):
         key = (who, rules.bucket_start(day, granularity), code)
         out[key] = out.get(key, 0) + value
 
-    for change in StageChange.objects.filter(workspace=ws).select_related("deal"):
+    for change in StageChange.objects.filter(workspace=ws).select_related("deal__company"):
         day = change.changed_at.astimezone(tz).date()
         owner = change.deal.owner_id
         if not since <= day <= until or (owners is not None and owner not in owners):
+            continue
+        if not _deal_passes(change.deal, products, segments):
             continue
         kind = kinds[change.to_stage_id]
         if change.from_stage_id is None:
@@ -276,14 +318,15 @@ def raw_kpis(ws, tz, users, stages, since, until, owners, granularity):
     tz_name=st.sampled_from(ZONES),
     deals=st.lists(deal_st, max_size=6),
     comms=st.lists(comm_st, max_size=6),
+    clients=clients_st,
     flt=filter_st,
     rebuilt=st.booleans(),
 )
 def test_rollups_equal_a_recomputation_from_the_raw_rows(
-    django_capture_on_commit_callbacks, tz_name, deals, comms, flt, rebuilt
+    django_capture_on_commit_callbacks, tz_name, deals, comms, clients, flt, rebuilt
 ):
-    ws, tz, users, companies, pipeline, stages = build(
-        tz_name, deals, comms, django_capture_on_commit_callbacks
+    ws, tz, users, companies, pipeline, stages, ids = build(
+        tz_name, deals, comms, clients, django_capture_on_commit_callbacks
     )
     if rebuilt:
         rebuild_workspace(ws)
@@ -291,6 +334,10 @@ def test_rollups_equal_a_recomputation_from_the_raw_rows(
     until = since + timedelta(days=flt["length"])
     owners = [users[i].id for i in flt["owners"]] if flt["owners"] is not None else None
     company = companies[flt["company"]] if flt["company"] is not None else None
+    products, segments = (
+        [ids[name][i] for i in flt[name]] if flt[name] is not None else None
+        for name in ("products", "segments")
+    )
     sel = queries.Selection.make(
         ws,
         pipeline,
@@ -299,6 +346,8 @@ def test_rollups_equal_a_recomputation_from_the_raw_rows(
         owners=owners,
         sources=flt["sources"],
         company=company,
+        products=products,
+        segments=segments,
     )
     infos = queries.funnel_stages(pipeline)
     facts = queries.funnel_facts(sel)
@@ -333,9 +382,16 @@ def test_rollups_equal_a_recomputation_from_the_raw_rows(
         "comment_share",
     ]
     got = queries.kpi_values(
-        ws, codes, owners=owners, since=since, until=until, granularity=granularity
+        ws,
+        codes,
+        owners=owners,
+        since=since,
+        until=until,
+        granularity=granularity,
+        products=products,
+        segments=segments,
     )
-    raw = raw_kpis(ws, tz, users, stages, since, until, owners, granularity)
+    raw = raw_kpis(ws, tz, users, stages, since, until, owners, granularity, products, segments)
     pairs = {(w, b) for w, b, _c in raw}
     for who, bucket in pairs:
         for code in codes:

@@ -77,3 +77,69 @@ def test_the_job_reads_what_was_written_without_signals_and_the_rebuild_agrees(
         )
         == values
     )
+
+
+def test_a_stage_that_becomes_won_restates_the_deals_that_passed_through_it(
+    org, django_capture_on_commit_callbacks
+):
+    """No entry into "Новый лид" was followed by a win so far; once the head makes "Счёт
+    выставлен" a won stage, the next refresh rebuilds the rollups and the deal counts as won."""
+    from voronka.analytics import rules
+    from voronka.analytics.models import RollupMark
+    from voronka.sales.actions import do_update_stage
+
+    invoiced = org.stage("Счёт выставлен")
+    with django_capture_on_commit_callbacks(execute=True):
+        deal = make_deal(org.manager1, org.pipeline, owner=org.manager1, amount=900)
+        do_move_deal(org.manager1, deal, invoiced)
+    refresh_workspace(org.workspace)
+    today = local_today(org.workspace)
+
+    def later_won() -> int:
+        sel = queries.Selection.make(org.workspace, org.pipeline, since=today, until=today)
+        rows = rules.funnel_rows(queries.funnel_stages(org.pipeline), queries.funnel_facts(sel))
+        return rows[0].later_won
+
+    assert later_won() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        do_update_stage(org.head, invoiced, kind="won")
+    assert RollupMark.objects.get(workspace=org.workspace).stale
+    assert refresh_workspace(org.workspace) == {"rebuilt": True}
+    assert later_won() == 1
+    assert not RollupMark.objects.get(workspace=org.workspace).stale
+    with django_capture_on_commit_callbacks(execute=True):
+        do_update_stage(org.head, invoiced, name="Счёт оплачен")  # the kind stays: no rebuild
+    assert not RollupMark.objects.get(workspace=org.workspace).stale
+
+
+def test_a_client_moved_to_another_segment_takes_its_deals_figures_along(
+    org, django_capture_on_commit_callbacks
+):
+    from voronka.clients.models import Company, Segment
+
+    small = Segment.objects.create(workspace=org.workspace, name="Малый бизнес")
+    large = Segment.objects.create(workspace=org.workspace, name="Крупный бизнес")
+    client = Company.objects.create(
+        workspace=org.workspace, name="ООО «Ромашка»", owner=org.manager1, segment=small
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        make_deal(org.manager1, org.pipeline, owner=org.manager1, amount=900, company=client)
+    today = local_today(org.workspace)
+
+    def new_deals(segment) -> int:
+        values = queries.kpi_values(
+            org.workspace,
+            ["new_deals"],
+            since=today,
+            until=today,
+            granularity="total",
+            per="company",
+            segments=[segment.id],
+        )
+        return values.get((None, date.min, "new_deals"), 0)
+
+    assert (new_deals(small), new_deals(large)) == (1, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.segment = large
+        client.save()
+    assert (new_deals(small), new_deals(large)) == (0, 1)
