@@ -44,6 +44,11 @@ def test_the_head_decomposes_a_monthly_target_and_a_manager_sees_only_their_own(
         "10%" in head.locator(f'#assumptions tr[data-key="conversion:{proposal.id}"]').inner_text()
     )
 
+    numbers = head.locator("#split-form .split-value").first
+    assert not numbers.is_visible(), "an even split asks for no numbers"
+    head.select_option("#split-form select[name=method]", "share")
+    assert numbers.is_visible()
+
     manager = login(org.manager2, viewport=(390, 844))
     manager.goto("/plan/fact/")
     managers = manager.locator("#plan-fact tbody tr")
