@@ -7,7 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from voronka.api.tests.world import expected_visible, populate
-from voronka.testing.fixtures import ROLES
+from voronka.testing.fixtures import ROLES, build_org, shared_copy
 
 #: The URL parameter that names a client/sales record, and the kind of record it names.
 RECORD_PARAMS = {
@@ -65,9 +65,27 @@ def _url(path: str, param: str, value: int) -> str:
     return "/" + path.replace(f"<int:{param}>", str(value))
 
 
+@pytest.fixture(scope="module")
+def module_worlds(module_db):
+    """The two populated workspaces, made once for the module: every test only reads them or
+    writes in its own savepoint, rolled back after it (see ``module_db``)."""
+    with module_db.unblock():
+        return populate(build_org()), populate(build_org("Чужая"))
+
+
 @pytest.fixture
-def worlds(org, other_org):
-    return populate(org), populate(other_org)
+def worlds(db, module_worlds):
+    return shared_copy(module_worlds)
+
+
+@pytest.fixture
+def org(shared_orgs):
+    return shared_orgs[0]
+
+
+@pytest.fixture
+def other_org(shared_orgs):
+    return shared_orgs[1]
 
 
 def test_the_walk_reaches_every_page_of_every_record_kind():

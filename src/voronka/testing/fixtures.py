@@ -98,6 +98,79 @@ def other_org(db) -> Org:
     return build_org("Чужая")
 
 
+#: What makes pytest-django run a test as a TransactionTestCase (commits, flushes the tables).
+_TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool(_TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture(scope="module")
+def module_db(request, django_db_setup, django_db_blocker):
+    """A transaction around a whole test module, rolled back when the module ends: Django's
+    ``TestCase.setUpTestData``, for pytest.
+
+    A module-scoped fixture makes its data once inside it (``with module_db.unblock(): ...``),
+    and every test of the module sees that data. Each test still runs in its own savepoint
+    (pytest-django's ``db``), rolled back after it, so whatever a test writes is gone before the
+    next one; hand the tests a copy of the shared objects (``shared_copy``) so that what a test
+    changes in memory is gone too. For modules whose tests all run in a transaction (``db``):
+    a transactional test would commit or flush the tables under the shared data."""
+    from django.db import transaction
+
+    transactional = [
+        item.nodeid
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and _is_transactional(item)
+    ]
+    if transactional:
+        pytest.fail(f"module_db in a module with transactional tests: {transactional}")
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        # As Django marks its class-wide atomic of setUpTestData: a durable block in the code
+        # under test is allowed right inside it.
+        atomic._from_testcase = True
+        atomic.__enter__()
+    try:
+        yield django_db_blocker
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def shared_copy(value):
+    """A test's own copy of data made once for its module (the way Django hands each test a deep
+    copy of ``setUpTestData``'s objects), with the process cache emptied: what an earlier test
+    cached about the same rows (the board caches a stage's typical stay by id) is not read."""
+    import copy
+
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    return copy.deepcopy(value)
+
+
+@pytest.fixture(scope="module")
+def module_orgs(module_db) -> tuple[Org, Org]:
+    """``org`` and ``other_org`` made once for a module (see ``module_db``); take them through
+    ``shared_orgs``."""
+    with module_db.unblock():
+        return build_org(), build_org("Чужая")
+
+
+@pytest.fixture
+def shared_orgs(db, module_orgs) -> tuple[Org, Org]:
+    """``(org, other_org)`` as the ``org`` and ``other_org`` fixtures give them, made once per
+    module: every write of the test is rolled back after it."""
+    return shared_copy(module_orgs)
+
+
 def pytest_configure(config):
     # Argon2 is deliberately slow; tests hash hundreds of passwords. A test in accounts checks
     # that the real setting keeps Argon2 first.

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from voronka.accounts.actions import do_create_token
+from voronka.testing.fixtures import build_org, shared_copy
 
 from .world import populate
 
@@ -62,15 +63,24 @@ def wsgi_in_the_test_transaction():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def module_real_ids(module_db):
+    """The workspace every operation is called against, made once for the module; what each
+    operation's requests write is rolled back after it (see ``module_db``)."""
+    with module_db.unblock():
+        org = build_org()
+        world = populate(org)
+        ids = {kind: [o.id for o in objs] for kind, objs in world.objects().items()}
+        ids["pipelines"] = [org.pipeline.id]
+        ids["stages"] = [s.id for s in org.pipeline.stages.all()]
+        ids["users"] = [org.manager1.id, org.senior1.id, org.head.id]
+        _, raw = do_create_token(org.head, org.head, name="schemathesis")
+        return ids, raw
+
+
 @pytest.fixture
-def real_ids(org, wsgi_in_the_test_transaction):
-    world = populate(org)
-    ids = {kind: [o.id for o in objs] for kind, objs in world.objects().items()}
-    ids["pipelines"] = [org.pipeline.id]
-    ids["stages"] = [s.id for s in org.pipeline.stages.all()]
-    ids["users"] = [org.manager1.id, org.senior1.id, org.head.id]
-    _, raw = do_create_token(org.head, org.head, name="schemathesis")
-    return ids, raw
+def real_ids(db, module_real_ids, wsgi_in_the_test_transaction):
+    return shared_copy(module_real_ids)
 
 
 def _point_at_real_records(case, ids: dict) -> None:

@@ -7,7 +7,7 @@ from voronka.accounts.models import Role, User
 from voronka.activities.models import Task
 from voronka.clients.models import Company
 from voronka.sales.models import Deal
-from voronka.testing.fixtures import ROLES
+from voronka.testing.fixtures import ROLES, build_org, shared_copy
 
 from .caller import Caller
 from .world import expected_visible, populate
@@ -120,9 +120,17 @@ REFERENCE_FILTERS = {
 }
 
 
+@pytest.fixture(scope="module")
+def module_worlds(module_db):
+    """The two populated workspaces, made once for the module: every test only reads them or
+    writes in its own savepoint, rolled back after it (see ``module_db``)."""
+    with module_db.unblock():
+        return populate(build_org()), populate(build_org("Чужая"))
+
+
 @pytest.fixture
-def worlds(org, other_org):
-    return populate(org), populate(other_org)
+def worlds(db, module_worlds):
+    return shared_copy(module_worlds)
 
 
 def test_the_walk_covers_every_route_of_the_api(client):
