@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import os
 import re
@@ -155,15 +154,15 @@ class Front:
                 log.exception(
                     "channel %s: delivery not stored, the provider will retry", channel.id
                 )
-                await _answer(send, 503, {"error": "busy, retry"})
+                await _send(send, webhooks.NOT_STORED)
                 return True
         finally:
             webhooks.delivery_ends()
-        if result.stored and webhooks.due_to_wake():
-            asyncio.get_running_loop().run_in_executor(self.chores, _wake_worker)
-        await _answer(
-            send, 200, {"ok": True, "stored": result.stored, "duplicates": result.duplicates}
+        loop = asyncio.get_running_loop()
+        answer = webhooks.taken_in(
+            result, busy=True, wake=lambda: loop.run_in_executor(self.chores, _wake_worker)
         )
+        await _send(send, answer)
         return True
 
 
@@ -190,19 +189,10 @@ def _replay(body: bytes, receive):
     return replayed
 
 
-async def _answer(send, status: int, body: dict) -> None:
-    content = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(content)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content})
+async def _send(send, answer: webhooks.Answer) -> None:
+    headers = [(name.lower().encode(), value.encode()) for name, value in answer.headers.items()]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 async def _lifespan(receive, send) -> None:

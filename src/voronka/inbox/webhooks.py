@@ -15,13 +15,17 @@ before. Either way the 2xx comes after the commit, and a repeated event changes 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, OperationalError
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,8 +44,27 @@ MAX_BODY_BYTES = 1024 * 1024
 ATTEMPTS = 3
 
 
-def _answer(status: int, **body) -> JsonResponse:
-    return JsonResponse(body, status=status)
+class Answer(NamedTuple):
+    """A webhook's JSON answer, as the view (``respond``) and the web front (``voronka.front``)
+    both send it."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def answer(status: int, **fields) -> Answer:
+    body = json.dumps(fields, cls=DjangoJSONEncoder).encode()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    return Answer(status, body, headers)
+
+
+def respond(given: Answer) -> HttpResponse:
+    return HttpResponse(given.body, status=given.status, headers=given.headers)
+
+
+def _answer(status: int, **fields) -> HttpResponse:
+    return respond(answer(status, **fields))
 
 
 def kept_headers(provider, request: HttpRequest) -> dict[str, str]:
@@ -146,19 +169,11 @@ post_delete.connect(_channels.forget, sender=ChannelConfig, dispatch_uid="webhoo
 WAKE_EVERY_SECONDS = 0.25
 
 
-def wake_worker() -> None:
-    """Have the worker process the stored events: queue ``process_received_events`` unless a
-    run of it is already waiting. A failure is only logged: the minute's sweep finds them."""
-    if _load.due_to_wake():
-        enqueue_processing()
-
-
 # What the web front (``voronka.front``) shares with the view: the channels' cache and the count
-# of deliveries in flight in this process, and the worker's waking.
+# of deliveries in flight in this process.
 cached_channel = _channels.cached
 delivery_begins = _load.begin
 delivery_ends = _load.end
-due_to_wake = _load.due_to_wake
 
 
 def is_busy() -> bool:
@@ -167,7 +182,8 @@ def is_busy() -> bool:
 
 
 def enqueue_processing() -> None:
-    """``wake_worker``'s work once it is due (the front calls it off its event loop)."""
+    """Have the worker process the stored events: queue ``process_received_events`` unless a
+    run of it is already waiting. A failure is only logged: the minute's sweep finds them."""
     try:
         from django_tasks_db.models import DBTaskResult
 
@@ -180,6 +196,22 @@ def enqueue_processing() -> None:
             process_received_events.enqueue()
     except Exception:
         log.exception("could not wake the worker; the next sweep processes the events")
+
+
+def taken_in(
+    result: IngestResult, *, busy: bool, wake: Callable[[], object] = enqueue_processing
+) -> Answer:
+    """The 200 for a delivery whose events are in (the view's and the front's alike). A busy
+    server only stored them, for the worker: ``wake`` it, at most every ``WAKE_EVERY_SECONDS``
+    in this process (the front passes a ``wake`` that queues off its event loop); an idle one
+    has processed them already."""
+    if busy and result.stored and _load.due_to_wake():
+        wake()
+    return answer(200, ok=True, stored=result.stored, duplicates=result.duplicates)
+
+
+#: A database error while storing: the provider delivers again.
+NOT_STORED = answer(503, error="busy, retry")
 
 
 def parse_and_ingest(
@@ -253,12 +285,10 @@ def webhook(request: HttpRequest, kind: str, key: str, event: str | None = None)
         return _answer(400, error=reason, dead_letter=letter.id)
     except (IntegrityError, OperationalError):
         log.exception("channel %s: delivery not stored, the provider will retry", channel.id)
-        return _answer(503, error="busy, retry")
+        return respond(NOT_STORED)
     finally:
         _load.end()
-    if busy and result.stored:
-        wake_worker()
-    return _answer(200, ok=True, stored=result.stored, duplicates=result.duplicates)
+    return respond(taken_in(result, busy=busy))
 
 
 class WebhookShortcut:
