@@ -7,6 +7,8 @@ def test_a_page_a_manager_may_not_open_says_not_found_in_russian_inside_the_fram
     html = response.content.decode()
     assert response.status_code == 404
     assert "Страница не найдена" in html
+    assert "Такой страницы нет или она вам недоступна." in html
+    assert "На главную" in html
     assert 'id="main-nav"' in html
     assert 'href="/"' in html
 
