@@ -10,9 +10,9 @@ readable. Its events go to this process's ``GroupCommit`` and the
 answer, 200, is sent once they are committed, as the webhook view would (a database error: 503,
 the provider delivers again).
 
-Everything else is handed, untouched, to Django's WSGI application in a pool of threads (as
-gunicorn's threads ran it): the site's pages, the API, the site chat's long polls (a held poll
-holds a thread, never the loop), and every delivery the front does not answer itself — an idle
+Everything else is handed, untouched, to Django's WSGI application in a pool of threads: the
+site's pages, the API, the site chat's long polls (a held poll holds a thread, never the loop),
+and every delivery the front does not answer itself — an idle
 server's (the view processes it before it answers), a first one to an unknown channel, a
 refused, oversized or unreadable one, a GET handshake. The webhook view
 (``voronka.inbox.webhooks``) then applies every rule as before: the front only takes the path

@@ -1,4 +1,7 @@
-"""WSGI entry point: `gunicorn voronka.wsgi`."""
+"""WSGI entry point (``WSGI_APPLICATION``: Django's ``runserver`` and any WSGI server).
+
+``voronka serve`` runs uvicorn on ``voronka.front`` instead, which hands the site to the same
+WSGI application in a pool of threads."""
 
 import os
 
