@@ -6,8 +6,10 @@ of threads in each server process (see ``voronka.front``)."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -43,6 +45,26 @@ def web_command(
     return command, {"WEB_THREADS": str(threads)}
 
 
+def wait_until_answering(host: str, port: int, process, *, limit: float = 180.0) -> bool:
+    """Wait until something accepts connections on ``host:port`` (True), or until ``process``
+    ends or ``limit`` seconds pass (False). A server bound to every address is asked on the
+    loopback one."""
+    if host in ("0.0.0.0", "", "*"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 class Command(BaseCommand):
     help = "Start the web server (uvicorn) and the background worker, and print the demo logins."
 
@@ -59,13 +81,41 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, threads, access_log, **options):
-        from voronka.accounts.models import User
-
         bindir = os.path.dirname(sys.executable)
         # The worker reports only problems here; `voronka worker` alone shows every task it runs.
         worker = subprocess.Popen([os.path.join(bindir, "voronka"), "worker", "--verbosity", "0"])
         command, env = web_command(host, port, workers, threads, access_log=access_log)
         web = subprocess.Popen(command, env={**os.environ, **env})
+
+        def stop(*_):
+            for p in (web, worker):
+                if p.poll() is None:
+                    p.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            self._banner(host, port, web)
+            web.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()
+            for p in (web, worker):
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    def _banner(self, host, port, web):
+        """The address and the logins, printed once the server answers on its port."""
+        from voronka.accounts.models import User
+
+        self.stdout.write(f"Voronka is starting at http://{host}:{port}/ …")
+        self.stdout.flush()
+        if not wait_until_answering(host, port, web):
+            if web.poll() is None:
+                self.stderr.write(f"The server does not answer on port {port} yet; still waiting.")
+            return
         self.stdout.write(self.style.SUCCESS(f"\nVoronka is running at http://{host}:{port}/"))
         self.stdout.write(f"database: {settings.DATABASES['default']['NAME']}")
         if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
@@ -83,21 +133,3 @@ class Command(BaseCommand):
                 )
             )
         self.stdout.write("Ctrl+C stops the server and the worker.\n")
-
-        def stop(*_):
-            for p in (web, worker):
-                if p.poll() is None:
-                    p.terminate()
-
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            web.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop()
-            for p in (web, worker):
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
