@@ -251,6 +251,19 @@ def stuck_section(viewer, managers, now: datetime) -> list[StuckGroup]:
         )
         .filter(rank__lte=STUCK_PER_LIST)
         .select_related("deal", "deal__stage")
+        # Only what the agenda shows: a deal's every column (its custom fields among them)
+        # costs more to turn into objects than the query itself.
+        .only(
+            "id",
+            "manager_id",
+            "kind",
+            "since",
+            "deal__id",
+            "deal__title",
+            "deal__stage_entered_at",
+            "deal__stage__id",
+            "deal__stage__name",
+        )
         .order_by("manager_id", "kind", "deal__stage_entered_at", "id")
     )
     rows = list(firsts)

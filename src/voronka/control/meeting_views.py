@@ -71,6 +71,15 @@ def meeting_scope(user, data) -> tuple[frozenset[int] | None, Team | None, str]:
     return narrow(scope, members), team, period
 
 
+def hot_stage_labels(stages) -> list[tuple]:
+    """Each stage with its name, the pipeline's added in brackets where two pipelines have a
+    stage of the same name («Счёт выставлен (Входящие)», «Счёт выставлен (Проекты)»)."""
+    seen: dict[str, int] = {}
+    for s in stages:
+        seen[s.name] = seen.get(s.name, 0) + 1
+    return [(s, f"{s.name} ({s.pipeline.name})" if seen[s.name] > 1 else s.name) for s in stages]
+
+
 def _plan_fact_rows(section, currency: str) -> list[dict]:
     rows = []
     for r in section.rows:
@@ -123,8 +132,8 @@ def meeting(request):
             lst.href = f"{drill}?manager={group.manager.id}&kind={lst.kind}"
     deal_list = reverse("sales:deal_list")
     hot_links = [
-        {"stage": s, "href": f"{deal_list}?stage={s.id}&sort=-amount{team_q}"}
-        for s in report.hot.stages
+        {"stage": s, "label": label, "href": f"{deal_list}?stage={s.id}&sort=-amount{team_q}"}
+        for s, label in hot_stage_labels(report.hot.stages)
     ]
     pf = report.plan_fact
     ctx = {

@@ -16,7 +16,7 @@ from voronka.planning.actions import do_set_target
 from voronka.planning.plans import plan_fact
 from voronka.planning.rules import period_start
 from voronka.sales.actions import do_move_deal
-from voronka.testing.factories import make_deal
+from voronka.testing.factories import make_deal, make_pipeline
 
 #: A Wednesday: the day before is a working day, so «since the previous working day» is
 #: exactly yesterday.
@@ -307,3 +307,33 @@ def test_the_week_plan_is_a_choice(org):
     response = signed_in(org.head).get("/control/meeting/?period=week")
     assert response.status_code == 200
     assert response.context["report"].plan_fact.kind == "week"
+
+
+def test_stages_of_the_same_name_in_two_pipelines_are_told_apart_by_the_pipeline(hot):
+    org = hot
+    make_pipeline(org.workspace, name="Проекты", is_inbound=False)
+    html = signed_in(org.head).get("/control/meeting/").content.decode()
+    header = html.split('data-testid="hot-stages">', 1)[1].split("</div>", 1)[0]
+    assert header == (f"Счёт выставлен ({org.pipeline.name}), Счёт выставлен (Проекты)")
+
+
+def test_a_single_stage_of_its_name_is_named_without_its_pipeline(hot):
+    html = signed_in(hot.head).get("/control/meeting/").content.decode()
+    header = html.split('data-testid="hot-stages">', 1)[1].split("</div>", 1)[0]
+    assert header == "Счёт выставлен"
+
+
+@pytest.mark.parametrize(
+    "total, words",
+    [(21, "из 21 рабочего дня"), (22, "из 22 рабочих дней"), (20, "из 20 рабочих дней")],
+)
+def test_the_working_days_passed_agree_with_their_number_in_russian(total, words):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        "{% load i18n %}{% blocktranslate with e=e count t=t %}{{ e }} of {{ t }} working day"
+        " passed{% plural %}{{ e }} of {{ t }} working days passed{% endblocktranslate %}"
+    )
+    with translation.override("ru"):
+        assert template.render(Context({"e": 19, "t": total})) == f"прошло 19 {words}"
