@@ -45,7 +45,7 @@ def access_target(user, target_id) -> Target:
     try:
         return (
             visible_targets(user)
-            .select_related("workspace", "team", "manager")
+            .select_related("workspace", "team", "manager", "pipeline", "product")
             .get(id=int(target_id))
         )
     except (Target.DoesNotExist, ValueError, TypeError):

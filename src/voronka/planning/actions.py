@@ -7,10 +7,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from voronka.accounts.models import Role, Team, User
 from voronka.core.errors import Invalid, NotAllowed
-from voronka.sales.models import Pipeline, Stage, StageKind
+from voronka.sales.models import Pipeline, Product, Stage, StageKind
 
 from . import rules
 from .models import AssumptionOverride, PeriodKind, Scope, SplitEntry, SplitMethod, Target
@@ -63,13 +64,17 @@ def do_set_target(
     team: Team | None = None,
     manager: User | None = None,
     pipeline: Pipeline | None = None,
+    product: Product | None = None,
     window_days: int = 90,
     split_method: str = SplitMethod.PAST,
 ) -> Target:
-    """Set the revenue target of a period for the company, a team or a manager.
+    """Set the revenue target of a period for the company, a team or a manager, optionally for
+    one pipeline and one product.
 
-    Setting it again for the same period and scope changes the amount (the old one stays in the
-    history) rather than adding a second target.
+    Setting it again for the same period, scope, pipeline and product changes the amount (the
+    old one stays in the history) rather than adding a second target. A new target takes a
+    product of the head's list that is not archived; an existing one keeps its product after
+    the product is archived.
     """
     _check_may_plan(actor)
     errors = {}
@@ -96,6 +101,10 @@ def do_set_target(
         errors["manager"] = _("Choose the manager.")
     if pipeline is not None and pipeline.workspace_id != actor.workspace_id:
         errors["pipeline"] = _("Choose a pipeline of your company.")
+    if product is not None and (
+        not isinstance(product, Product) or product.workspace_id != actor.workspace_id
+    ):
+        errors["product"] = _("Choose a product of your company.")
     if window_days not in WINDOWS:
         errors["window_days"] = _("Choose the history window: 30, 90, 180 or 365 days.")
     if split_method not in SplitMethod.values:
@@ -111,9 +120,15 @@ def do_set_target(
         "team": team if scope == Scope.TEAM else None,
         "manager": manager if scope == Scope.MANAGER else None,
         "pipeline": pipeline,
+        "product": product,
     }
     target = Target.objects.select_for_update().filter(**key).order_by("id").first()
     if target is None:
+        if product is not None and Product.objects.filter(pk=product.pk, is_archived=True).exists():
+            message = _("The product “%(name)s” is archived: choose another.") % {
+                "name": product.name
+            }
+            raise Invalid(message, {"product": message})
         target = Target(**key)
     target.amount = value
     target.window_days = window_days
@@ -245,6 +260,21 @@ def do_split_target(
             },
         )
     return split
+
+
+def check_product_unplanned(actor, product: Product) -> None:
+    """Refuse to delete a product that a revenue target names (the targets keep it, as deals
+    do): the head archives it instead. Called by ``sales.actions.do_delete_product``."""
+    if product.workspace_id != actor.workspace_id:
+        return  # the deletion itself names the field
+    count = Target.objects.filter(workspace_id=actor.workspace_id, product=product).count()
+    if count:
+        message = ngettext(
+            "“%(name)s” has %(count)s revenue target: archive it instead.",
+            "“%(name)s” has %(count)s revenue targets: archive it instead.",
+            count,
+        ) % {"name": product.name, "count": count}
+        raise Invalid(message, {"product": message}, code="in_use")
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 
 from voronka.accounts.models import Team, User
 from voronka.api.schemas import READ_ERRORS, WRITE_ERRORS, PathId, page
-from voronka.sales.models import Pipeline
+from voronka.sales.models import Pipeline, Product
 
 from . import rules
 from .access import access_target, plan_scope, sees_whole, visible_targets
@@ -22,7 +22,7 @@ from .actions import (
     may_plan,
 )
 from .models import Target
-from .plans import METRICS, plan_fact, target_plan
+from .plans import METRICS, PRODUCT_METRICS, plan_fact, target_plan
 from .schemas import (
     DecompositionOut,
     OverrideIn,
@@ -49,6 +49,7 @@ def target_out(user, t: Target) -> dict:
         "team_id": t.team_id,
         "manager_id": t.manager_id,
         "pipeline_id": t.pipeline_id,
+        "product_id": t.product_id,
         "amount": t.amount if sees_whole(user, t) else None,
         "window_days": t.window_days,
         "split_method": t.split_method,
@@ -98,6 +99,7 @@ def set_target(request, payload: TargetIn):
         team=_own(Team, user, payload.team_id),
         manager=_own(User, user, payload.manager_id),
         pipeline=_own(Pipeline, user, payload.pipeline_id),
+        product=_own(Product, user, payload.product_id),
         window_days=payload.window_days,
         split_method=payload.split_method,
     )
@@ -122,6 +124,7 @@ def update_target(request, target_id: PathId, payload: TargetPatch):
         team=t.team,
         manager=t.manager,
         pipeline=t.pipeline,
+        product=t.product,
         window_days=payload.window_days or t.window_days,
         split_method=payload.split_method or t.split_method,
     )
@@ -245,22 +248,27 @@ def read_plan_fact(request, query: Query[PlanFactQuery]):
         "elapsed_working_days": report.elapsed_days,
         "on_track_from": rules.ON_TRACK,
         "at_risk_from": rules.AT_RISK,
-        "rows": [
+        "rows": [_fact_row(row, METRICS) for row in report.rows],
+        "products": [
+            {"product_id": pf.product.id, "rows": [_fact_row(r, PRODUCT_METRICS) for r in pf.rows]}
+            for pf in report.products
+        ],
+    }
+
+
+def _fact_row(row, metrics) -> dict:
+    return {
+        "manager_id": row.manager.id,
+        "target_id": row.target.id if row.target else None,
+        "metrics": [
             {
-                "manager_id": row.manager.id,
-                "target_id": row.target.id if row.target else None,
-                "metrics": [
-                    {
-                        "metric": m,
-                        "plan": None if row.plan[m] is None else Decimal(row.plan[m]),
-                        "fact": row.paces[m].fact,
-                        "run_rate": round(row.paces[m].run_rate, 2),
-                        "projection": round(row.paces[m].projection, 2),
-                        "status": row.paces[m].status,
-                    }
-                    for m in METRICS
-                ],
+                "metric": m,
+                "plan": None if row.plan[m] is None else Decimal(row.plan[m]),
+                "fact": row.paces[m].fact,
+                "run_rate": round(row.paces[m].run_rate, 2),
+                "projection": round(row.paces[m].projection, 2),
+                "status": row.paces[m].status,
             }
-            for row in report.rows
+            for m in metrics
         ],
     }

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voronka.accounts.models import Role, Team, User
 from voronka.core.forms import StyledForm
-from voronka.sales.models import Pipeline
+from voronka.sales.models import Pipeline, Product
 
 from .models import WINDOW_CHOICES, PeriodKind, Scope, SplitMethod
 
@@ -36,6 +36,12 @@ class TargetForm(StyledForm, forms.Form):
         required=False,
         empty_label=_("Main pipeline"),
     )
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.none(),
+        required=False,
+        empty_label=_("All products"),
+    )
     amount = forms.CharField(
         label=_("Revenue target"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "500 000"}),
@@ -58,6 +64,11 @@ class TargetForm(StyledForm, forms.Form):
         self.fields["pipeline"].queryset = Pipeline.objects.filter(
             workspace_id=workspace_id, is_archived=False
         )
+        self.fields["product"].queryset = Product.objects.filter(
+            workspace_id=workspace_id, is_archived=False
+        ).order_by("position", "id")
+        if not self.fields["product"].queryset.exists():
+            del self.fields["product"]  # no product list kept: nothing to choose
 
 
 class OverrideForm(StyledForm, forms.Form):

@@ -38,7 +38,8 @@ WINDOW_CHOICES = [
 
 
 class Target(WorkspaceModel):
-    """A revenue target for a period, for the company, a team or a manager.
+    """A revenue target for a period, for the company, a team or a manager, and optionally
+    for one pipeline and one product.
 
     The decomposition is not stored: it is recomputed from the conversions observed over
     ``window_days`` and the overrides, so the plan follows the funnel as it changes.
@@ -71,6 +72,16 @@ class Target(WorkspaceModel):
         on_delete=models.CASCADE,
         related_name="+",
         help_text=_("Empty: the main pipeline."),
+    )
+    #: PROTECT: a product with targets is archived, not deleted (as with its deals).
+    product = models.ForeignKey(
+        "sales.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: all products."),
     )
     amount = models.DecimalField(_("revenue target"), max_digits=14, decimal_places=2)
     window_days = models.PositiveIntegerField(

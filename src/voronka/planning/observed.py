@@ -46,11 +46,20 @@ class LevelHistory:
 
 
 class History:
-    """A pipeline's history over a window, read once and summed for any set of owners."""
+    """A pipeline's history over a window, read once and summed for any set of owners.
 
-    def __init__(self, workspace, pipeline_id: int, start: date, end: date):
+    With ``product_id`` the deals' figures (the funnel, won deals and their amount, new leads)
+    are those of that product's deals only; calls and meetings are a person's, never a
+    product's, and stay the person's whole count.
+    """
+
+    def __init__(
+        self, workspace, pipeline_id: int, start: date, end: date, product_id: int | None = None
+    ):
         self.workspace = workspace
         self.pipeline_id = pipeline_id
+        self.product_id = product_id
+        self.products = None if product_id is None else [product_id]
         self.since, self.until = start, end - timedelta(days=1)
         self._levels: dict = {}
         self._owners = None
@@ -61,7 +70,11 @@ class History:
         """The window's funnel facts per owner, read once: every level sums its owners'."""
         if self._facts is None:
             sel = Selection.make(
-                self.workspace, self.pipeline_id, since=self.since, until=self.until
+                self.workspace,
+                self.pipeline_id,
+                since=self.since,
+                until=self.until,
+                products=self.products,
             )
             self._facts = funnel_facts(sel, by_owner=True, durations=False)
             self._stages = funnel_stages(self.pipeline_id)
@@ -77,6 +90,7 @@ class History:
                 until=self.until,
                 granularity="total",
                 pipeline=self.pipeline_id,
+                products=self.products,
             )
             out: dict = defaultdict(dict)
             for (who, _bucket, code), value in values.items():
@@ -112,8 +126,13 @@ class History:
         return {who: v.get("payments_amount") or Decimal(0) for who, v in self.per_owner().items()}
 
 
-def period_facts(workspace, start: date, end: date) -> dict[int, dict[str, Decimal]]:
-    """Per owner, the plan's metrics counted in ``[start, end)`` over every pipeline."""
+def period_facts(
+    workspace, start: date, end: date, product_id: int | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """Per owner, the plan's metrics counted in ``[start, end)`` over every pipeline.
+
+    With ``product_id`` revenue, won deals and new leads are that product's deals only; calls
+    and meetings are not recorded per product and stay the person's whole count."""
     values = kpi_values(
         workspace,
         list(FACT_KPIS.values()),
@@ -121,6 +140,7 @@ def period_facts(workspace, start: date, end: date) -> dict[int, dict[str, Decim
         since=start,
         until=end - timedelta(days=1),
         granularity="total",
+        products=None if product_id is None else [product_id],
     )
     out: dict[int, dict[str, Decimal]] = defaultdict(
         lambda: {metric: Decimal(0) for metric in FACT_KPIS}

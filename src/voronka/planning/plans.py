@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from voronka.accounts.models import Role, User
 from voronka.control.models import RuleSettings
-from voronka.sales.models import Stage, StageKind
+from voronka.sales.models import Product, Stage, StageKind
 
 from . import rules
 from .actions import participants, plan_pipeline_id
@@ -20,6 +20,9 @@ from .observed import History, LevelHistory, period_facts
 MIN_WON = 5
 #: The activities a plan counts, in the order the pages show them.
 METRICS = ("revenue", "won", "leads", "meetings", "calls")
+#: What a product's plan versus fact counts: calls and meetings are a person's, not a
+#: product's, and are counted once, against the person's plan over all products.
+PRODUCT_METRICS = ("revenue", "won", "leads")
 
 
 def weekdays(workspace) -> frozenset[int]:
@@ -45,9 +48,18 @@ def _ratio(part, whole) -> Decimal | None:
     return Decimal(part) / Decimal(whole) if whole else None
 
 
-def assumptions_for(levels: list[tuple[str, LevelHistory]], stages: list[Stage], overrides):
+def assumptions_for(
+    levels: list[tuple[str, LevelHistory]],
+    stages: list[Stage],
+    overrides,
+    activity_levels: list[tuple[str, LevelHistory]] | None = None,
+):
     """The plan's assumptions from the most specific level with history enough, then the
-    head's overrides on top."""
+    head's overrides on top.
+
+    ``activity_levels`` (a product's plan: the levels over every product) give the calls and
+    meetings per lead, which are a person's and not a product's; by default ``levels`` do."""
+    activity_levels = activity_levels or levels
     conversions = []
     for stage in stages[:-1]:
         conversions.append(
@@ -61,8 +73,10 @@ def assumptions_for(levels: list[tuple[str, LevelHistory]], stages: list[Stage],
     average = rules.choose(
         [(lvl, _ratio(h.won_amount, h.won), h.won) for lvl, h in levels], MIN_WON
     )
-    calls = rules.choose([(lvl, _ratio(h.calls, h.leads), h.leads) for lvl, h in levels])
-    meetings = rules.choose([(lvl, _ratio(h.meetings, h.leads), h.leads) for lvl, h in levels])
+    calls = rules.choose([(lvl, _ratio(h.calls, h.leads), h.leads) for lvl, h in activity_levels])
+    meetings = rules.choose(
+        [(lvl, _ratio(h.meetings, h.leads), h.leads) for lvl, h in activity_levels]
+    )
     base = rules.Assumptions(
         average_deal=average,
         stages=tuple(rules.StageRef(str(s.id), s.name) for s in stages),
@@ -106,18 +120,21 @@ class Histories:
         self.workspace = workspace
         self._cache = {}
 
-    def get(self, pipeline_id, start, end) -> History:
-        key = (pipeline_id, start, end)
+    def get(self, pipeline_id, start, end, product_id=None) -> History:
+        key = (pipeline_id, start, end, product_id)
         if key not in self._cache:
-            self._cache[key] = History(self.workspace, pipeline_id, start, end)
+            self._cache[key] = History(self.workspace, pipeline_id, start, end, product_id)
         return self._cache[key]
 
 
 def past_results(target: Target, manager_ids: list[int], today: date | None = None) -> dict:
-    """Each manager's revenue won over the target's window: the basis of a split by results."""
+    """Each manager's revenue won over the target's window (a product's target: of that
+    product): the basis of a split by results."""
     today = today or date.today()
     start = today - timedelta(days=target.window_days)
-    won = History(target.workspace, plan_pipeline_id(target), start, today).won_amounts()
+    won = History(
+        target.workspace, plan_pipeline_id(target), start, today, target.product_id
+    ).won_amounts()
     return {m: won.get(m, Decimal(0)) for m in manager_ids}
 
 
@@ -135,7 +152,7 @@ def split_of(target: Target, people: list[User], histories: Histories, today: da
         values = {i: stored.get(i) or Decimal(0) for i in ids}
     elif method == SplitMethod.PAST:
         start = today - timedelta(days=target.window_days)
-        won = histories.get(plan_pipeline_id(target), start, today).won_amounts()
+        won = histories.get(plan_pipeline_id(target), start, today, target.product_id).won_amounts()
         values = {i: won.get(i, Decimal(0)) for i in ids}
     else:
         values = {i: Decimal(1) for i in ids}
@@ -165,25 +182,40 @@ def target_plan(
     )
     if not stages:
         return result
-    history = histories.get(pipeline_id, window_start, today)
+    # A product's target: its deals' history, then every product's; calls and meetings per
+    # lead are always read over every product (they are a person's, not a product's).
+    everything = histories.get(pipeline_id, window_start, today)
+    history = everything
+    if target.product_id:
+        history = histories.get(pipeline_id, window_start, today, target.product_id)
     team_of = dict(User.objects.filter(workspace_id=workspace.id).values_list("id", "team_id"))
 
-    def team_history(team_id):
-        members = frozenset(o for o, t in team_of.items() if t == team_id and team_id)
-        return history.level(members)
+    def chain_of(source: History, manager_id=None, team_id=None):
+        """(level, history) from the most specific to the company."""
+        out = []
+        if manager_id is not None:
+            out.append(("manager", source.level(frozenset({manager_id}))))
+        if team_id is not None or manager_id is not None:
+            members = frozenset(o for o, t in team_of.items() if t == team_id and team_id)
+            out.append(("team", source.level(members)))
+        out.append(("company", source.level(None)))
+        return out
 
-    company = history.level(None)
-    top = [("company", company)]
+    def levels_for(manager_id=None, team_id=None):
+        deals = chain_of(history, manager_id, team_id)
+        activity = chain_of(everything, manager_id, team_id)
+        if target.product_id:
+            deals.append((rules.ALL_PRODUCTS, everything.level(None)))
+        return deals, activity
+
     if target.scope == Scope.TEAM:
-        top = [("team", team_history(target.team_id)), ("company", company)]
+        deals, activity = levels_for(team_id=target.team_id)
     elif target.scope == Scope.MANAGER:
         m = target.manager_id
-        top = [
-            ("manager", history.level(frozenset({m}))),
-            ("team", team_history(team_of.get(m))),
-            ("company", company),
-        ]
-    result.assumptions = assumptions_for(top, stages, overrides)
+        deals, activity = levels_for(m, team_of.get(m))
+    else:
+        deals, activity = levels_for()
+    result.assumptions = assumptions_for(deals, stages, overrides, activity)
     result.overall = rules.decompose(target.amount, result.assumptions, days)
     if target.scope == Scope.MANAGER:
         people = [target.manager]
@@ -194,12 +226,8 @@ def target_plan(
     for person in people:
         if only is not None and person.id not in only:
             continue
-        levels = [
-            ("manager", history.level(frozenset({person.id}))),
-            ("team", team_history(team_of.get(person.id))),
-            ("company", company),
-        ]
-        a = assumptions_for(levels, stages, overrides)
+        deals, activity = levels_for(person.id, team_of.get(person.id))
+        a = assumptions_for(deals, stages, overrides, activity)
         amount = result.split.amounts.get(person.id, Decimal(0))
         result.managers.append(
             ManagerPlan(
@@ -225,6 +253,14 @@ class FactRow:
 
 
 @dataclass
+class ProductFact:
+    """A product's plan versus fact: the managers with a plan for it, its deals' facts."""
+
+    product: Product
+    rows: list[FactRow]
+
+
+@dataclass
 class PlanFact:
     kind: str
     start: date
@@ -233,6 +269,7 @@ class PlanFact:
     working_days: int
     elapsed_days: int
     rows: list[FactRow]
+    products: list[ProductFact] = field(default_factory=list)
 
     @property
     def leaderboard(self) -> list[FactRow]:
@@ -244,14 +281,21 @@ class PlanFact:
         return sorted(self.rows, key=key)
 
 
-def resolve_targets(workspace, kind: str, start: date) -> dict[int, Target]:
+def resolve_targets(
+    workspace, kind: str, start: date, product_id: int | None = None
+) -> dict[int, Target]:
     """The target each manager's plan of the period comes from: their own, else their team's,
-    else the company's (targets for all pipelines only)."""
+    else the company's (targets for all pipelines only; for all products, or with
+    ``product_id`` for that product)."""
     targets = list(
         Target.objects.filter(
-            workspace_id=workspace.id, period_kind=kind, period_start=start, pipeline__isnull=True
+            workspace_id=workspace.id,
+            period_kind=kind,
+            period_start=start,
+            pipeline__isnull=True,
+            product_id=product_id,
         )
-        .select_related("workspace", "manager", "team")
+        .select_related("workspace", "manager", "team", "product")
         .order_by("id")
     )
     people = User.objects.filter(
@@ -270,8 +314,36 @@ def resolve_targets(workspace, kind: str, start: date) -> dict[int, Target]:
     return out
 
 
+def _manager_plans(chosen: dict[int, Target], today, histories, scope) -> dict[int, ManagerPlan]:
+    plans: dict[int, ManagerPlan] = {}
+    for target in {t.id: t for t in chosen.values()}.values():
+        tp = target_plan(target, today=today, histories=histories, only=scope)
+        for mp in tp.managers:
+            if chosen.get(mp.manager.id) == target:
+                plans[mp.manager.id] = mp
+    return plans
+
+
+def _row(person, mp: ManagerPlan | None, target, fact, metrics, elapsed, total_days) -> FactRow:
+    plan = {m: None for m in metrics}
+    if mp is not None:
+        p = mp.plan
+        whole = {
+            "revenue": mp.amount,
+            "won": p.won,
+            "leads": p.leads,
+            "meetings": p.meetings,
+            "calls": p.calls,
+        }
+        plan = {m: whole[m] for m in metrics}
+    fact = fact or {m: Decimal(0) for m in metrics}
+    paces = {m: rules.pace(Decimal(plan[m] or 0), fact[m], elapsed, total_days) for m in metrics}
+    return FactRow(person, target, plan, paces)
+
+
 def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact:
-    """Each manager in ``scope`` (None: everyone): plan, fact, run rate and projection."""
+    """Each manager in ``scope`` (None: everyone): plan, fact, run rate and projection; then,
+    for each product with a target of the period, the same for its deals."""
     start = rules.period_start(kind, start)
     end = rules.period_end(kind, start)
     days_of_week = weekdays(workspace)
@@ -279,36 +351,53 @@ def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact
     elapsed = rules.elapsed_working_days(start, end, today, days_of_week)
     chosen = resolve_targets(workspace, kind, start)
     histories = Histories(workspace)
-    plans: dict[int, ManagerPlan] = {}
-    for target in {t.id: t for t in chosen.values()}.values():
-        tp = target_plan(target, today=today, histories=histories, only=scope)
-        for mp in tp.managers:
-            if chosen.get(mp.manager.id) == target:
-                plans[mp.manager.id] = mp
+    plans = _manager_plans(chosen, today, histories, scope)
     facts = period_facts(workspace, start, end)
-    people = User.objects.filter(
-        workspace_id=workspace.id, is_active=True, role__in=[Role.MANAGER, Role.SENIOR]
-    ).select_related("team")
+    people = list(
+        User.objects.filter(
+            workspace_id=workspace.id, is_active=True, role__in=[Role.MANAGER, Role.SENIOR]
+        )
+        .select_related("team")
+        .order_by("last_name", "first_name", "username", "id")
+    )
     rows = []
-    for person in people.order_by("last_name", "first_name", "username", "id"):
+    for person in people:
         if scope is not None and person.id not in scope:
             continue
         mp = plans.get(person.id)
         if mp is None and person.role == Role.SENIOR and not facts.get(person.id):
             continue
-        plan = {m: None for m in METRICS}
-        if mp is not None:
-            p = mp.plan
-            plan = {
-                "revenue": mp.amount,
-                "won": p.won,
-                "leads": p.leads,
-                "meetings": p.meetings,
-                "calls": p.calls,
-            }
-        fact = facts.get(person.id) or {m: Decimal(0) for m in METRICS}
-        paces = {
-            m: rules.pace(Decimal(plan[m] or 0), fact[m], elapsed, total_days) for m in METRICS
-        }
-        rows.append(FactRow(person, mp and chosen.get(person.id), plan, paces))
-    return PlanFact(kind, start, end, today, total_days, elapsed, rows)
+        target = mp and chosen.get(person.id)
+        rows.append(_row(person, mp, target, facts.get(person.id), METRICS, elapsed, total_days))
+    report = PlanFact(kind, start, end, today, total_days, elapsed, rows)
+    product_ids = (
+        Target.objects.filter(
+            workspace_id=workspace.id,
+            period_kind=kind,
+            period_start=start,
+            pipeline__isnull=True,
+            product__isnull=False,
+        )
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    for product in Product.objects.filter(id__in=list(product_ids)).order_by("position", "id"):
+        chosen = resolve_targets(workspace, kind, start, product.id)
+        plans = _manager_plans(chosen, today, histories, scope)
+        facts = period_facts(workspace, start, end, product.id)
+        product_rows = [
+            _row(
+                person,
+                plans[person.id],
+                chosen[person.id],
+                facts.get(person.id),
+                PRODUCT_METRICS,
+                elapsed,
+                total_days,
+            )
+            for person in people
+            if person.id in plans
+        ]
+        if product_rows:
+            report.products.append(ProductFact(product, product_rows))
+    return report

@@ -79,6 +79,9 @@ def elapsed_working_days(
 #: Where an assumption comes from, most specific first; "override" is the head's own number and
 #: "none" means nothing was observed and nothing was set.
 LEVELS = ("manager", "team", "company")
+#: A product's target plans from that product's deals at each level; with too little of them
+#: it falls back to the company's history over every product ("all_products").
+ALL_PRODUCTS = "all_products"
 OVERRIDE = "override"
 NONE = "none"
 

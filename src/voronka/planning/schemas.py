@@ -28,6 +28,7 @@ class TargetOut(Schema):
     team_id: int | None
     manager_id: int | None
     pipeline_id: int | None
+    product_id: int | None = Field(description="Null: all products.")
     amount: Decimal | None = Field(description="Null for a manager shown their own row only.")
     window_days: int = Field(description="Conversions are observed over this many days.")
     split_method: str
@@ -49,6 +50,9 @@ class TargetIn(Input):
     team_id: Id | None = None
     manager_id: Id | None = None
     pipeline_id: Id | None = None
+    product_id: Id | None = Field(
+        None, description="One product of the head's list (not archived); null: all products."
+    )
     amount: Money
     window_days: WindowDays = 90
     split_method: Method = "past"
@@ -80,7 +84,10 @@ class SplitIn(Input):
 class AssumptionOut(Schema):
     key: str
     value: Decimal | None
-    level: str = Field(description="manager, team, company, override or none.")
+    level: str = Field(
+        description="manager, team, company, all_products (a product's target with too few of"
+        " its own deals), override or none."
+    )
     sample: int = Field(description="Deals behind an observed value.")
 
 
@@ -151,6 +158,14 @@ class PlanFactRow(Schema):
     metrics: list[MetricOut]
 
 
+class ProductPlanFact(Schema):
+    product_id: int
+    rows: list[PlanFactRow] = Field(
+        description="Revenue, won deals and new leads of the product's deals only: calls and"
+        " meetings are a person's, not a product's, and are counted in the main rows."
+    )
+
+
 class PlanFactOut(Schema):
     period_kind: str
     period_start: date
@@ -160,3 +175,6 @@ class PlanFactOut(Schema):
     on_track_from: Decimal
     at_risk_from: Decimal
     rows: list[PlanFactRow]
+    products: list[ProductPlanFact] = Field(
+        description="Each product with a target of the period: its managers' plan and fact."
+    )

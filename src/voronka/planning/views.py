@@ -26,7 +26,7 @@ from .actions import do_override_assumption, do_set_target, do_split_target, may
 from .forms import OverrideForm, PeriodForm, SplitForm, TargetForm
 from .models import PeriodKind, Scope, SplitEntry
 from .observed import definition
-from .plans import METRICS, plan_fact, target_plan
+from .plans import METRICS, PRODUCT_METRICS, plan_fact, target_plan
 
 
 def num(value, places: int = 0) -> str:
@@ -49,7 +49,10 @@ def pct(value) -> str:
     return num(Decimal(value) * 100, 1) + "%"
 
 
-def level_label(observed: rules.Observed) -> str:
+def level_label(observed: rules.Observed, product=None, every_product: bool = False) -> str:
+    """Where an assumption comes from. ``product``: a product target's deal figures, read from
+    that product's deals; ``every_product``: a product target's calls and meetings per lead,
+    read over every product (they are a person's, not a product's)."""
     labels = {
         "manager": _("the manager's own history, %(n)s deals"),
         "team": _("the team's history, %(n)s deals"),
@@ -57,7 +60,25 @@ def level_label(observed: rules.Observed) -> str:
         rules.OVERRIDE: _("set by the head"),
         rules.NONE: _("no history: set it"),
     }
-    return labels[observed.level] % {"n": observed.sample}
+    if product is not None:
+        labels |= {
+            "manager": _("the manager's own «%(product)s» deals, %(n)s"),
+            "team": _("the team's «%(product)s» deals, %(n)s"),
+            "company": _("the company's «%(product)s» deals, %(n)s"),
+            rules.ALL_PRODUCTS: _(
+                "too few «%(product)s» deals: the company's history over all products, %(n)s deals"
+            ),
+        }
+    elif every_product:
+        labels |= {
+            "manager": _("the manager's own history over all products, %(n)s deals"),
+            "team": _("the team's history over all products, %(n)s deals"),
+            "company": _("the company's history over all products, %(n)s deals"),
+        }
+    return labels[observed.level] % {
+        "n": observed.sample,
+        "product": getattr(product, "name", ""),
+    }
 
 
 def counted(what: str, n) -> str:
@@ -73,19 +94,29 @@ def counted(what: str, n) -> str:
     return forms[what](int(n)) % {"n": num(n)}
 
 
-def arithmetic(plan: rules.Plan, assumptions: rules.Assumptions, currency: str) -> list[dict]:
-    """Each step of ``plan`` as a sentence: operands, the exact result and the rounded one."""
+def arithmetic(
+    plan: rules.Plan, assumptions: rules.Assumptions, currency: str, product=None
+) -> list[dict]:
+    """Each step of ``plan`` as a sentence: operands, the exact result and the rounded one
+    (a product target's first step names the product)."""
     names = [s.name for s in assumptions.stages]
     out = []
     for step in plan.steps:
         exact = num(step.exact, 1)
-        if step.what == "won":
-            text = _("%(left)s ÷ %(right)s average deal = %(exact)s → %(result)s") % {
-                "exact": exact,
-                "result": counted("won", step.result),
-                "left": format_money(step.left, currency),
-                "right": format_money(step.right, currency),
-            }
+        values = {
+            "exact": exact,
+            "result": counted("won", step.result),
+            "left": format_money(step.left, currency),
+            "right": format_money(step.right, currency),
+            "product": getattr(product, "name", ""),
+        }
+        if step.what == "won" and product is not None:
+            text = (
+                _("%(left)s ÷ %(right)s average «%(product)s» deal = %(exact)s → %(result)s")
+                % values
+            )
+        elif step.what == "won":
+            text = _("%(left)s ÷ %(right)s average deal = %(exact)s → %(result)s") % values
         elif step.what == "stage":
             i = names.index(step.stage)
             text = _(
@@ -113,7 +144,13 @@ def arithmetic(plan: rules.Plan, assumptions: rules.Assumptions, currency: str) 
                 "left": counted("leads", step.left),
                 "right": num(step.right, 2),
             }
-        out.append({"text": text, "source": level_label(step.assumption)})
+        activity = step.what in ("calls", "meetings")
+        source = level_label(
+            step.assumption,
+            product=None if activity else product,
+            every_product=activity and product is not None,
+        )
+        out.append({"text": text, "source": source})
     days = plan.working_days
     for rate in plan.rates:
         if rate.what in ("calls", "meetings", "leads") and days:
@@ -136,7 +173,9 @@ def assumption_rows(tp, editable: bool) -> list[dict]:
     a = tp.assumptions
     rows = []
 
-    def row(key, label, observed, shown, raw):
+    product = tp.target.product
+
+    def row(key, label, observed, shown, raw, activity=False):
         form = None
         if editable:
             value = tp.overrides.get(key)
@@ -152,7 +191,12 @@ def assumption_rows(tp, editable: bool) -> list[dict]:
                 "label": label,
                 "value": shown,
                 "raw": raw,
-                "source": level_label(observed),
+                "source": level_label(
+                    observed,
+                    product=None if activity else product,
+                    every_product=activity and product is not None,
+                ),
+                "fell_back": observed.level == rules.ALL_PRODUCTS,
                 "overridden": observed.level == rules.OVERRIDE,
                 "form": form,
             }
@@ -175,7 +219,8 @@ def assumption_rows(tp, editable: bool) -> list[dict]:
         (rules.MEETINGS_PER_LEAD, _("Meetings per lead"), a.meetings_per_lead),
         (rules.CALLS_PER_LEAD, _("Calls per lead"), a.calls_per_lead),
     ):
-        row(key, label, obs, num(obs.value, 2) if obs.value is not None else "—", obs.value)
+        shown = num(obs.value, 2) if obs.value is not None else "—"
+        row(key, label, obs, shown, obs.value, activity=True)
     return rows
 
 
@@ -196,14 +241,15 @@ def _decomposition_context(request, target, scope):
     currency = target.workspace.currency
     if tp.assumptions is not None:
         ctx["assumptions"] = assumption_rows(tp, editable)
-        ctx["steps"] = arithmetic(tp.overall, tp.assumptions, currency)
+        ctx["steps"] = arithmetic(tp.overall, tp.assumptions, currency, target.product)
+        ctx["product_fell_back"] = any(r.get("fell_back") for r in ctx["assumptions"])
         ctx["blocked"] = next(
             (r for r in ctx["assumptions"] if r["key"] == tp.overall.blocked_by), None
         )
     ctx["managers"] = [
         {
             "mp": mp,
-            "steps": arithmetic(mp.plan, mp.assumptions, currency),
+            "steps": arithmetic(mp.plan, mp.assumptions, currency, target.product),
             "proposals": mp.plan.stages,
         }
         for mp in tp.managers
@@ -236,7 +282,7 @@ def targets(request, target_id: int | None = None):
     period_targets = list(
         visible_targets(user)
         .filter(period_kind=kind, period_start=start)
-        .select_related("workspace", "team", "manager", "pipeline")
+        .select_related("workspace", "team", "manager", "pipeline", "product")
         .order_by("scope", "id")
     )
     if target is None and period_targets:
@@ -346,6 +392,31 @@ STATUS = {
 }
 
 
+def _cells(row, metrics, currency) -> list[dict]:
+    cells = []
+    for m in metrics:
+        p = row.paces[m]
+        money = m == "revenue"
+        show = (lambda v: format_money(v, currency)) if money else (lambda v: num(v))
+        colour, label = STATUS[p.status]
+        cells.append(
+            {
+                "metric": m,
+                "label": METRIC_LABELS[m],
+                "plan": show(p.plan) if row.plan[m] is not None else "—",
+                "fact": show(p.fact),
+                "projection": show(p.projection.quantize(Decimal(1))),
+                "run_rate": num(p.run_rate, 1)
+                if not money
+                else show(p.run_rate.quantize(Decimal(1))),
+                "share": pct(p.done_share) if p.done_share is not None else "",
+                "colour": colour,
+                "status": label,
+            }
+        )
+    return cells
+
+
 @login_required
 def fact(request):
     """Plan versus fact for a period: each manager's plan, fact, run rate and projection."""
@@ -354,29 +425,14 @@ def fact(request):
     kind, start = _period(request)
     report = plan_fact(user.workspace, kind, start, timezone.localdate(), scope)
     currency = user.workspace.currency
-    rows = []
-    for row in report.rows:
-        cells = []
-        for m in METRICS:
-            p = row.paces[m]
-            money = m == "revenue"
-            show = (lambda v: format_money(v, currency)) if money else (lambda v: num(v))
-            colour, label = STATUS[p.status]
-            cells.append(
-                {
-                    "metric": m,
-                    "plan": show(p.plan) if row.plan[m] is not None else "—",
-                    "fact": show(p.fact),
-                    "projection": show(p.projection.quantize(Decimal(1))),
-                    "run_rate": num(p.run_rate, 1)
-                    if not money
-                    else show(p.run_rate.quantize(Decimal(1))),
-                    "share": pct(p.done_share) if p.done_share is not None else "",
-                    "colour": colour,
-                    "status": label,
-                }
-            )
-        rows.append({"row": row, "cells": cells})
+    rows = [{"row": row, "cells": _cells(row, METRICS, currency)} for row in report.rows]
+    products = [
+        {
+            "product": pf.product,
+            "rows": [{"row": r, "cells": _cells(r, PRODUCT_METRICS, currency)} for r in pf.rows],
+        }
+        for pf in report.products
+    ]
     board = []
     for place, row in enumerate(report.leaderboard, 1):
         p = row.paces["revenue"]
@@ -394,6 +450,8 @@ def fact(request):
         "rows": rows,
         "board": board,
         "metrics": [(m, METRIC_LABELS[m]) for m in METRICS],
+        "products": products,
+        "product_metrics": [(m, METRIC_LABELS[m]) for m in PRODUCT_METRICS],
         "definitions": [(m, METRIC_LABELS[m], definition(m)) for m in METRICS],
         "kind": kind,
         "start": start,
@@ -403,7 +461,7 @@ def fact(request):
         "at_risk": pct(rules.AT_RISK),
         "may_plan": may_plan(user),
         "targets_url": reverse("planning:targets") + f"?kind={kind}&start={start.isoformat()}",
-        "has_plan": any(r.target is not None for r in report.rows),
+        "has_plan": any(r.target is not None for r in report.rows) or bool(products),
         "kinds": PeriodKind.choices,
     }
     return render(request, "planning/fact.html", ctx)

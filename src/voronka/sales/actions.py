@@ -601,6 +601,10 @@ def do_reorder_products(actor, product_ids: list[int]) -> None:
 @transaction.atomic
 def do_delete_product(actor, product: Product) -> None:
     """Delete a product no deal has (a mistake); one in use is refused: archive it instead."""
+    from voronka.planning.actions import check_product_unplanned  # targets keep it too
+
+    kept_lists.check_configurer(actor)
+    check_product_unplanned(actor, product)
     kept_lists.delete(
         Product, actor, product, Deal.objects.filter(product=product), _product_words(), "product"
     )

@@ -14,13 +14,27 @@ from voronka.testing.factories import make_deal
 WALK = ["Квалификация", "Встреча назначена", "КП отправлено", "Счёт выставлен"]
 
 
-def walk(org, owner, *, won: int, lost_after_proposal: int = 0, amount=100000, days_ago=10):
+def walk(
+    org,
+    owner,
+    *,
+    won: int,
+    lost_after_proposal: int = 0,
+    amount=100000,
+    days_ago=10,
+    product=None,
+):
     """``won`` deals walked to a win and ``lost_after_proposal`` dropped after the proposal,
-    each with two calls and a meeting."""
+    each with two calls and a meeting (and ``product``, when given)."""
     at = timezone.now() - timedelta(days=days_ago, minutes=10)
     for i in range(won + lost_after_proposal):
         deal = make_deal(
-            owner, org.pipeline, owner=owner, days_ago=days_ago + 10 / 1440, amount=Decimal(amount)
+            owner,
+            org.pipeline,
+            owner=owner,
+            days_ago=days_ago + 10 / 1440,
+            amount=Decimal(amount),
+            product=product,
         )
         stages = WALK if i < won else WALK[:3]
         for n, name in enumerate(stages, 1):
