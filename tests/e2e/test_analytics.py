@@ -48,3 +48,61 @@ def test_the_head_reads_the_bottleneck_and_a_manager_sees_only_their_own(org, lo
     assert cells.nth(1).inner_text() == "6"
     assert manager.locator('[data-testid="csv-funnel"]').count() == 0
     manager.screenshot(path="test-artifacts/analytics-manager.png", full_page=True)
+
+
+def test_the_head_chooses_a_product_and_the_funnel_counts_only_its_deals(org, login):
+    from voronka.clients.actions import do_create_company, do_create_segment
+    from voronka.sales.actions import do_create_product
+
+    licences = do_create_product(org.head, name="Лицензии")
+    do_create_product(org.head, name="Внедрение")
+    retail = do_create_segment(org.head, name="Розница")
+    shop = do_create_company(org.head, name="Магазин", segment=retail)
+    qual = org.stage("Квалификация")
+    for manager, product, company, count in (
+        (org.manager1, licences, shop, 4),
+        (org.manager2, licences, None, 2),
+        (org.manager3, None, None, 3),
+    ):
+        for _ in range(count):
+            deal = make_deal(
+                manager,
+                org.pipeline,
+                owner=manager,
+                days_ago=5,
+                amount=50_000,
+                product=product,
+                company=company,
+            )
+            do_move_deal(manager, deal, qual, at=deal.stage_entered_at + timedelta(hours=3))
+    rebuild_workspace(org.workspace)
+
+    head = login(org.head, viewport=(1440, 900))
+    head.goto("/analytics/funnel/")
+    qualified = head.locator('#funnel-table tr[data-stage="Квалификация"] td').nth(1)
+    assert qualified.inner_text() == "9"
+    head.get_by_label("Продукт").select_option(label="Лицензии")
+    head.get_by_role("button", name="Показать").click()
+    head.wait_for_url(f"**product={licences.id}**")
+    assert qualified.inner_text() == "6"
+    selection = head.locator('[data-testid="selection"]')
+    assert "Продукт: Лицензии" in selection.inner_text()
+    assert f"product={licences.id}" in head.locator('[data-testid="csv-funnel"]').get_attribute(
+        "href"
+    )
+    head.get_by_label("Сегмент клиентов").select_option(label="Розница")
+    head.get_by_role("button", name="Показать").click()
+    head.wait_for_url(f"**segment={retail.id}**")
+    assert qualified.inner_text() == "4"
+    head.screenshot(path="test-artifacts/analytics-filters-1440.png", full_page=True)
+
+    phone = login(org.head, viewport=(390, 844))
+    phone.goto(f"/analytics/funnel/?product={licences.id}&segment={retail.id}")
+    cells = phone.locator('#funnel-table tr[data-stage="Квалификация"] td')
+    assert cells.nth(1).inner_text() == "4"
+    # The filter row fits the phone: no control wider than the screen.
+    for box in phone.locator("#analytics-filters select, #analytics-filters input").all():
+        if box.is_visible():
+            edge = box.bounding_box()
+            assert edge["x"] >= 0 and edge["x"] + edge["width"] <= 390, edge
+    phone.screenshot(path="test-artifacts/analytics-filters-390.png", full_page=True)

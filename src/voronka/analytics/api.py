@@ -9,10 +9,13 @@ from django.http import Http404
 from ninja import Query, Router
 
 from voronka.accounts.models import Team, User
+from voronka.api.references import pick
 from voronka.api.schemas import READ_ERRORS
 from voronka.clients.access import access_company
+from voronka.clients.models import Segment
 from voronka.control.evaluate import local_today
 from voronka.sales.access import access_pipeline, visible_pipelines
+from voronka.sales.models import Product
 
 from . import queries
 from .access import analytics_scope, narrow
@@ -47,6 +50,21 @@ def _owners(user, filters):
     return narrow(scope, wanted)
 
 
+def _kept(user, filters) -> tuple[list[int] | None, list[int] | None]:
+    """The product and segment filters as ``queries`` takes them: [id] (0: none) or None.
+
+    Any product or segment the workspace keeps may be named, archived ones too (their deals
+    are still in the figures); an id it does not keep, here or in another workspace, is a 422
+    naming the field."""
+    out = []
+    for model, field in ((Product, "product_id"), (Segment, "segment_id")):
+        value = getattr(filters, field)
+        if value:
+            pick(model.objects.filter(workspace_id=user.workspace_id), field, value)
+        out.append(None if value is None else [value])
+    return out[0], out[1]
+
+
 @router.get("/analytics/kpi-definitions", response={200: list[KpiDefinition], **READ_ERRORS})
 def kpi_definitions(request):
     """Every KPI: its code, label, unit and what it counts from which records."""
@@ -61,9 +79,12 @@ def kpi_definitions(request):
 def funnel(request, filters: Query[FunnelFilters]):
     """A pipeline's funnel over a period (local days, both included): entries, amounts,
     conversion to the next stage and to won, time in stage, cycle, losses by reason, cohorts
-    by month of creation, and the bottlenecks in words."""
+    by month of creation, and the bottlenecks in words; narrowed by owner, team, source,
+    client, product and client segment (the bottlenecks compare a manager with the peers under
+    the same filters)."""
     user = request.auth
     owners = _owners(user, filters)
+    products, segments = _kept(user, filters)
     if filters.pipeline_id is not None:
         pipeline = access_pipeline(user, filters.pipeline_id)
     else:
@@ -82,6 +103,8 @@ def funnel(request, filters: Query[FunnelFilters]):
         owners=owners,
         sources=[filters.source] if filters.source is not None else None,
         company=company,
+        products=products,
+        segments=segments,
     )
     report = funnel_report(sel)
     return {
@@ -136,9 +159,11 @@ def funnel(request, filters: Query[FunnelFilters]):
 def kpis(request, filters: Query[KpiFilters]):
     """KPI values counted from the timeline, per owner, team or the company and per day, week,
     month or the whole period. With ``per=team`` or ``company`` only the people the caller
-    sees are added up."""
+    sees are added up. ``product_id`` and ``segment_id`` narrow the deal KPIs; calls, meetings
+    and comments are counted per author, never per product or segment."""
     user = request.auth
     owners = _owners(user, filters)
+    products, segments = _kept(user, filters)
     pipeline = None
     if filters.pipeline_id is not None:
         pipeline = access_pipeline(user, filters.pipeline_id)
@@ -152,6 +177,8 @@ def kpis(request, filters: Query[KpiFilters]):
         until=until,
         granularity=filters.granularity,
         pipeline=pipeline,
+        products=products,
+        segments=segments,
     )
     rows = [
         {

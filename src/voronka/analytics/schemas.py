@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, model_validator
 
-from voronka.api.schemas import QueryId, query_text
+from voronka.api.schemas import MAX_ID, QueryId, query_text
 
 from .kpis import COUNTED
+
+#: The id of a product or a client segment of the workspace, or 0 for "none".
+KeptId = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class SelectionFilters(Schema):
@@ -21,6 +24,17 @@ class SelectionFilters(Schema):
     until: date | None = Field(None, description="Last local day, included (default: today).")
     owner_id: QueryId | None = None
     team_id: QueryId | None = None
+    product_id: KeptId | None = Field(
+        None,
+        description="Only the deals of this product (archived ones too); 0: the deals without "
+        "a product. An id the workspace does not keep is a 422 naming the field.",
+    )
+    segment_id: KeptId | None = Field(
+        None,
+        description="Only the deals of clients in this segment (archived ones too); 0: the "
+        "deals of clients without a segment, or without a client. An id the workspace does not "
+        "keep is a 422 naming the field.",
+    )
 
     @model_validator(mode="after")
     def _order(self):

@@ -9,15 +9,17 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from voronka.accounts.models import Role, Team, User
 from voronka.clients.access import access_company
+from voronka.clients.models import Segment
 from voronka.control.evaluate import local_today
 from voronka.core.forms import StyledForm
 from voronka.sales.access import visible_pipelines
+from voronka.sales.models import Product
 
 from . import queries
 from .access import analytics_scope, may_export, narrow
@@ -46,9 +48,23 @@ class FunnelFilterForm(StyledForm, forms.Form):
         empty_label=gettext_lazy("All"),
     )
     source = forms.ChoiceField(label=gettext_lazy("Source"), required=False)
+    product = forms.TypedChoiceField(
+        label=gettext_lazy("Product"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": gettext_lazy("Choose a product from the list.")},
+    )
+    segment = forms.TypedChoiceField(
+        label=gettext_lazy("Client segment"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": gettext_lazy("Choose a client segment from the list.")},
+    )
     company = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, pipelines, teams, people, sources, **kwargs):
+    def __init__(self, *args, pipelines, teams, people, sources, products, segments, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pipeline"].queryset = pipelines
         self.fields["pipeline"].empty_label = None
@@ -56,12 +72,42 @@ class FunnelFilterForm(StyledForm, forms.Form):
         self.fields["manager"].queryset = people
         self.fields["manager"].label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["source"].choices = [("", _("All")), *[(s, s or _("(none)")) for s in sources]]
+        # Archived entries too (marked): the period's deals may have been sold under them.
+        kept = (
+            ("product", products, _("No product")),
+            ("segment", segments, _("No segment")),
+        )
+        for name, rows, none in kept:
+            field = self.fields[name]
+            field.choices = [
+                ("", _("All")),
+                ("0", none),
+                *[(str(r.id), kept_name(r)) for r in rows],
+            ]
+            if not rows:  # no such list in the workspace: nothing to choose, an id still checked
+                field.widget = forms.HiddenInput()
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", _("The end comes before the start."))
         return data
+
+
+def kept_name(row) -> str:
+    """A product's or segment's name, marked when it is archived."""
+    if row.is_archived:
+        return _("%(name)s (archived)") % {"name": row.name}
+    return row.name
+
+
+def _kept(model, user) -> list:
+    """The workspace's products or segments in the head's order, archived ones after."""
+    return list(
+        model.objects.filter(workspace_id=user.workspace_id).order_by(
+            "is_archived", "position", "id"
+        )
+    )
 
 
 def _people(user, scope):
@@ -81,7 +127,10 @@ def _teams(user, scope):
 
 
 def selection_for(request):
-    """The form, the selection its values make within the person's scope, and the company."""
+    """The form, the selection its values make within the person's scope, and the company.
+
+    A form with a wrong value (a manager outside the scope, a product of another workspace)
+    selects nobody: the page shows zeros and the form says which field is wrong."""
     user = request.user
     scope = analytics_scope(user)
     pipelines = visible_pipelines(user)
@@ -106,6 +155,8 @@ def selection_for(request):
         teams=_teams(user, scope),
         people=_people(user, scope),
         sources=sources,
+        products=_kept(Product, user),
+        segments=_kept(Segment, user),
     )
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     if form.is_bound and not form.is_valid():
@@ -137,8 +188,38 @@ def selection_for(request):
         owners=owners,
         sources=[data["source"]] if data.get("source") not in (None, "") else None,
         company=company,
+        products=[data["product"]] if data.get("product") is not None else None,
+        segments=[data["segment"]] if data.get("segment") is not None else None,
     )
     return form, sel, company
+
+
+def summary(form, sel, company) -> list[tuple[str, str]]:
+    """The selection in words for the page's heading (and its print): the pipeline, the period
+    and each filter chosen, as (label, value)."""
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    pipeline = data.get("pipeline") or form.fields["pipeline"].queryset.get(id=sel.pipeline_id)
+    out = [
+        (_("Pipeline"), pipeline.name),
+        (
+            _("Period"),
+            f"{date_format(sel.since, 'SHORT_DATE_FORMAT')} — "
+            f"{date_format(sel.until, 'SHORT_DATE_FORMAT')}",
+        ),
+    ]
+    if data.get("team") is not None:
+        out.append((_("Team"), data["team"].name))
+    if data.get("manager") is not None:
+        out.append((_("Manager"), data["manager"].get_full_name() or data["manager"].username))
+    if data.get("source") not in (None, ""):
+        out.append((_("Source"), data["source"]))
+    for name in ("product", "segment"):
+        if data.get(name) is not None:
+            choices = dict(form.fields[name].choices)
+            out.append((str(form.fields[name].label), str(choices[str(data[name])])))
+    if company is not None:
+        out.append((_("Client"), company.name))
+    return out
 
 
 def _chart(report) -> dict:
@@ -191,6 +272,7 @@ def funnel(request):
             "report": report,
             "sel": sel,
             "company": company,
+            "summary": summary(form, sel, company),
             "rows": [_row(r) for r in report.rows],
             "chart": _chart(report),
             "may_export": may_export(request.user),
