@@ -5,8 +5,8 @@ the same funnel computed by DuckDB from the raw history as a reference.
   runs), timed from its start to its end, with its steps.
 - **Funnel page** ``/analytics/funnel/``: each timed request takes the next of a realistic set
   of filters, as the head (the whole company last quarter, a team, one manager, the other
-  pipeline, two years) and as a senior (their group, one of their managers, the other pipeline,
-  two years).
+  pipeline, two years, a product, a client segment) and as a senior (their group, one of their
+  managers, the other pipeline, two years).
 - **Plan-fact page** ``/plan/fact/``: a company target and one per team for the current month
   are set first (``planning.actions.do_set_target``), then the page is requested as the head
   and as a senior.
@@ -39,7 +39,8 @@ TARGETS = {
 }
 LABELS = {
     "rollup_rebuild": "full rebuild of the analytics rollups (voronka rebuild_rollups)",
-    "funnel": "funnel page /analytics/funnel/ (quarter, team, manager, pipeline, 2 years)",
+    "funnel": "funnel page /analytics/funnel/ (quarter, team, manager, pipeline, 2 years, "
+    "product, client segment)",
     "plan_fact": "plan-fact page /plan/fact/ (current month, targets set)",
     "duckdb_ratio": "funnel computed by us (rollups) / by DuckDB (raw history)",
 }
@@ -68,8 +69,10 @@ def _rebuild(data: Dataset, log) -> dict:
 
 def _funnel_urls(data: Dataset, who: str) -> list[str]:
     from voronka.accounts.models import Team, User
+    from voronka.clients.models import Segment
     from voronka.control.evaluate import local_today
     from voronka.core.models import Workspace
+    from voronka.sales.models import Product
 
     today = local_today(Workspace.objects.get(id=data.workspace_id))
     first, second = data.pipelines[0], data.pipelines[-1]
@@ -79,12 +82,18 @@ def _funnel_urls(data: Dataset, who: str) -> list[str]:
     if who == "head":
         team = Team.objects.filter(workspace_id=data.workspace_id).order_by("id").first()
         manager = data.manager_ids[data.managers[len(data.managers) // 2]]
+        ws = data.workspace_id
+        product = Product.objects.filter(workspace_id=ws).order_by("position", "id").first()
+        segment = Segment.objects.filter(workspace_id=ws).order_by("position", "id").first()
         return [
             f"{base}pipeline={first}&{quarter}",
             f"{base}pipeline={first}&{quarter}&team={team.id}",
             f"{base}pipeline={first}&{quarter}&manager={manager}",
             f"{base}pipeline={second}&{quarter}",
             f"{base}pipeline={first}&{years}",
+            # A product or a client segment: the daily rows (the periods keep neither).
+            f"{base}pipeline={first}&{quarter}&product={product.id}",
+            f"{base}pipeline={first}&{quarter}&segment={segment.id}",
         ]
     senior = User.objects.get(workspace_id=data.workspace_id, username=data.seniors[0])
     mine = (

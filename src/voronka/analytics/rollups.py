@@ -563,6 +563,7 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
             .first()
         ) or 0
         started = time_.monotonic()
+        big_cache = rebuild.sqlite_cache()
         for model in (
             StageEntryDay,
             StageExitDay,
@@ -573,11 +574,12 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
             CommunicationDay,
             DealFootprint,
         ):
-            model.objects.filter(workspace_id=ws).delete()
+            rebuild.clear(model, ws)
         if timings is not None:
             timings["delete"] = time_.monotonic() - started
-        deals = rebuild.rebuild_deals(ws, tz, timings)
-        comm_rows = rebuild.rebuild_communications(ws, tz, min_length, timings)
+        with big_cache:
+            deals = rebuild.rebuild_deals(ws, tz, timings)
+            comm_rows = rebuild.rebuild_communications(ws, tz, min_length, timings)
         RollupMark.objects.update_or_create(
             workspace=workspace,
             defaults={
