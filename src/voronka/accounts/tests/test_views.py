@@ -116,3 +116,28 @@ def test_nobody_revokes_someone_elses_token(org, client):
     assert client.post(f"/accounts/profile/tokens/{token.id}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_time_zones_are_offered_by_city_and_offset_russias_first_the_iana_name_stored(org, client):
+    import re
+
+    client.force_login(org.manager1)
+    page = client.get("/accounts/profile/").content.decode()
+    select = page.split('name="timezone"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="Europe/Moscow" selected>(UTC+03:00) Москва</option>' in select
+    assert '<option value="Asia/Kamchatka">(UTC+12:00) Петропавловск-Камчатский</option>' in select
+    values = re.findall(r'<option value="([^"]+)"', select)
+    assert values[:2] == ["Europe/Kaliningrad", "Europe/Moscow"]
+    assert values.index("Asia/Vladivostok") < values.index("Europe/London")
+    assert "Europe/Moscow" not in page.split("(UTC+03:00) Москва", 1)[1]  # offered once
+    org.manager1.language = "en"
+    org.manager1.save()
+    page = client.get("/accounts/profile/").content.decode()
+    assert "(UTC+03:00) Moscow</option>" in page
+
+
+def test_the_token_table_scrolls_inside_its_card_on_a_phone(org, client):
+    client.force_login(org.manager1)
+    page = client.get("/accounts/profile/").content.decode()
+    wrapper = page.split('id="tokens"', 1)[0].rsplit("<div", 1)[1]
+    assert 'class="table-responsive"' in wrapper
