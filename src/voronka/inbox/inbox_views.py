@@ -175,14 +175,16 @@ def _list_context(request) -> dict:
         managers = managers.filter(id__in=scope)
     query = request.GET.copy()
     query.pop("fp", None)
+    channels = ChannelConfig.objects.filter(workspace_id=user.workspace_id).order_by("name", "id")
     return {
         "page": page,
         "fingerprint": _fingerprint(qs, page.number),
         "states": STATES,
         "chosen": chosen,
-        "channels": ChannelConfig.objects.filter(workspace_id=user.workspace_id).order_by(
-            "name", "id"
-        ),
+        "channels": channels,
+        # For the empty inbox: why it is empty (no channel connected yet, or none enabled).
+        "has_enabled_channel": any(c.enabled for c in channels),
+        "may_connect_channels": user.may_configure,
         "managers": managers.order_by("first_name", "last_name", "username"),
         "show_manager_filter": scope is None or len(scope) > 1,
         "filtered": bool(chosen["channel"] or chosen["manager"]),

@@ -474,3 +474,28 @@ def test_the_templates_are_a_settings_tab_with_archive_and_a_confirmed_delete(cl
     assert list(MessageTemplate.objects.values_list("name", flat=True)) == ["Приветствие"]
     reply_box = _page(client, org.manager1, f"/inbox/{mine.id}/").content.decode()
     assert "Акция лета" not in reply_box
+
+
+def test_an_empty_inbox_without_channels_says_why_and_sends_the_head_to_connect_one(client, org):
+    client.force_login(org.head)
+    page = client.get(reverse("inbox:inbox")).content.decode()
+    assert "Ни один канал ещё не подключён" in page
+    assert f'href="{reverse("inbox:settings_channels")}"' in page
+    assert "Подключить канал" in page
+
+
+def test_an_empty_inbox_tells_a_manager_who_connects_the_channels_without_a_link(client, org):
+    client.force_login(org.manager1)
+    page = client.get(reverse("inbox:inbox")).content.decode()
+    assert "Ни один канал ещё не подключён" in page
+    assert "Каналы подключает руководитель отдела продаж" in page
+    assert reverse("inbox:settings_channels") not in page
+
+
+def test_an_empty_inbox_with_a_channel_says_nothing_has_come_in_yet(client, org):
+    telegram_channel(org)
+    client.force_login(org.owner)
+    page = client.get(reverse("inbox:inbox")).content.decode()
+    assert "Ни один канал ещё не подключён" not in page
+    assert "Пока ничего не пришло" in page
+    assert "Настройки каналов" in page
