@@ -297,7 +297,7 @@ def do_flag_for_review(actor, comm, *, note: str = ""):
     _check_reviewer(actor, comm)
     if comm.kind != CommKind.CALL:
         raise Invalid(_("Only calls are flagged for review."), {"communication": _("Not a call.")})
-    note = (note or "").strip()
+    note = (note or "").replace("\x00", "").strip()  # PostgreSQL stores no NUL in text
     if len(note) > REVIEW_NOTE_MAX:
         raise Invalid(
             _("The note is too long."),

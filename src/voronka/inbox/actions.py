@@ -23,6 +23,7 @@ from .models import (
     DeliveryStatus,
     Direction,
 )
+from .rules import without_nul
 
 COMM_FIELDS = (
     "kind",
@@ -66,7 +67,7 @@ def _validate(values: dict) -> dict:
             {"occurred_at": _("A communication cannot be in the future.")},
         )
     if "comment" in values:
-        values["comment"] = (values["comment"] or "").strip()
+        values["comment"] = without_nul(values["comment"] or "").strip()
     return values
 
 
@@ -108,7 +109,7 @@ def do_log_communication(
 def do_comment_communication(actor, comm: Communication, *, comment: str) -> Communication:
     """Write (or rewrite) the comment on a communication: what was discussed and agreed."""
     _check(actor)
-    comm.comment = (comment or "").strip()
+    comm.comment = without_nul(comment or "").strip()
     if not comm.comment:
         raise Invalid(
             _("Write what was discussed and agreed."), {"comment": _("This field is required.")}
@@ -295,7 +296,9 @@ def do_send_reply(actor, conversation: Conversation, *, text: str = "", attachme
         raise NotAllowed(_("Your role may not send messages."))
     if conversation.workspace_id != actor.workspace_id:
         raise Invalid(_("Not found."), {"conversation": _("Not found.")})
-    text = (text or "").strip()
+    # A NUL pasted into the reply box is taken out before the provider sees the text (the
+    # database could not keep it once sent).
+    text = without_nul(text or "").strip()
     if not text and not attachments:
         raise Invalid(_("Write a message."), {"text": _("This field is required.")})
     channel = conversation.channel
@@ -556,8 +559,8 @@ TEMPLATE_BODY_MAX = 4000
 def _clean_template(name, body) -> tuple[str, str]:
     from .rules import PLACEHOLDERS, unknown_placeholders
 
-    name = (name or "").strip()
-    body = (body or "").strip()
+    name = without_nul(name or "").strip()
+    body = without_nul(body or "").strip()
     errors = {}
     if not name:
         errors["name"] = _("This field is required.")

@@ -58,6 +58,7 @@ from .models import (
     MessengerIdentity,
     ReceivedEvent,
 )
+from .rules import without_nul
 
 log = logging.getLogger(__name__)
 
@@ -730,7 +731,7 @@ def _dead_letter(channel: ChannelConfig, record: ReceivedEvent, exc: DomainError
         channel=channel,
         body=json.dumps({STORED_EVENT_KEY: record.id}).encode(),
         headers={},
-        reason=exc.message[:2000],
+        reason=without_nul(exc.message)[:2000],
     )
     log.warning("channel %s: dead letter %s: %s", channel.id, letter.id, exc.message)
 

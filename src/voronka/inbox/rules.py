@@ -1,5 +1,5 @@
-"""The inbox's decisions as plain functions: who may hand a conversation to whom, and how a
-message template is filled in for a conversation."""
+"""The inbox's decisions as plain functions: who may hand a conversation to whom, how a
+message template is filled in for a conversation, and what of a provider's text is kept."""
 
 from __future__ import annotations
 
@@ -20,6 +20,33 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 #: The roles that hand any conversation to anyone.
 EVERYONE_ROLES = frozenset({"owner", "head"})
+
+
+NUL = "\x00"
+
+
+def without_nul(value):
+    """``value`` (a string, or JSON: dicts, lists, strings, numbers) with every NUL character
+    taken out of its strings and keys; the very same object when it holds none.
+
+    PostgreSQL stores no NUL in text, nor ``\\u0000`` in jsonb, and a provider now and then
+    sends one in free text (a caller's name, a message). The event is worth more than an
+    invisible control character: it is kept without it, rather than refused or lost."""
+    if isinstance(value, str):
+        return value.replace(NUL, "") if NUL in value else value
+    if isinstance(value, dict):
+        cleaned = None
+        for i, (key, item) in enumerate(value.items()):
+            new_key, new_item = without_nul(key), without_nul(item)
+            if cleaned is None and (new_key is not key or new_item is not item):
+                cleaned = dict(list(value.items())[:i])
+            if cleaned is not None:
+                cleaned[new_key] = new_item
+        return value if cleaned is None else cleaned
+    if isinstance(value, list):
+        items = [without_nul(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 def unknown_placeholders(body: str) -> list[str]:

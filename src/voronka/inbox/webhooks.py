@@ -35,6 +35,7 @@ from .channels import provider_for
 from .channels.base import Malformed, WebhookRejected
 from .ingest import IngestResult, ingest, process_received, store, stored_event_of
 from .models import ChannelConfig, DeadLetter
+from .rules import without_nul
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,15 @@ def kept_headers(provider, request: HttpRequest) -> dict[str, str]:
 
 
 def keep_dead_letter(channel, body: bytes, headers: dict, reason: str) -> DeadLetter:
-    """Keep a delivery that could not be taken in, for the head to see and replay."""
+    """Keep a delivery that could not be taken in, for the head to see and replay. The body is
+    kept byte for byte; the reason and the headers are text, without NUL characters (a reason
+    may quote the payload), as PostgreSQL stores text."""
     return DeadLetter.objects.create(
         workspace_id=channel.workspace_id,
         channel=channel,
         body=body,
-        headers=headers,
-        reason=reason[:2000],
+        headers=without_nul(headers),
+        reason=without_nul(reason)[:2000],
     )
 
 

@@ -17,11 +17,14 @@ the sent message or raises ``SendFailed``.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
+
+from ..rules import NUL, without_nul
 
 
 class WebhookRejected(Exception):
@@ -117,6 +120,28 @@ class InboundEvent:
     # Statuses: how far our outgoing message ``external_id`` got (sent, delivered, read, failed).
     delivery_status: str = ""
     raw: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        """No NUL character in anything stored of the event (``rules.without_nul``): taken out
+        of its texts, its sender, its files and its raw payload, once the provider has made it
+        (a provider fills ``sender`` before it makes the event). An event id holding one is
+        kept by its digest instead, so that it stays apart from the id without it and a second
+        event is never taken for a repeat of the first."""
+        if isinstance(self.event_id, str) and NUL in self.event_id:
+            self.event_id = "sha256:" + hashlib.sha256(self.event_id.encode()).hexdigest()
+        for item in (self, self.sender, *self.attachments):
+            for f in _TEXT_FIELDS.get(type(item), ()):
+                value = getattr(item, f)
+                if isinstance(value, str) and NUL in value:
+                    setattr(item, f, value.replace(NUL, ""))
+        self.raw = without_nul(self.raw)
+
+
+#: The fields of each part of an event that may hold text.
+_TEXT_FIELDS = {
+    cls: tuple(f.name for f in fields(cls) if f.name not in ("raw", "sender", "attachments"))
+    for cls in (InboundEvent, Sender, InboundAttachment)
+}
 
 
 class Provider(ABC):

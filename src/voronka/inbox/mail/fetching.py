@@ -39,6 +39,7 @@ from ..models import (
     EmailHeaders,
     Mailbox,
 )
+from ..rules import without_nul
 from .config import TIMEOUT, MailboxConfig, Server, mailbox_config
 from .parsing import ParsedEmail, message_key, parse_email
 
@@ -268,7 +269,7 @@ def _keep_unreadable(channel: ChannelConfig, raw: bytes, uid: int, exc: Exceptio
         channel=channel,
         body=raw,
         headers={"imap-uid": str(uid)},
-        reason=_("The email cannot be read: %(reason)s") % {"reason": exc},
+        reason=without_nul(_("The email cannot be read: %(reason)s") % {"reason": exc}),
     )
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+
+from ..rules import without_nul
 
 #: A Message-ID as the communication's and the received event's 128-character columns keep it.
 KEY_LENGTH = 128
@@ -160,6 +162,17 @@ def parse_email(raw: bytes) -> ParsedEmail:
         )
     if not parsed.text and parsed.html:
         parsed.text = html_to_text(parsed.html)
+    return _without_nul(parsed)
+
+
+def _without_nul(parsed: ParsedEmail) -> ParsedEmail:
+    """The message's texts without NUL characters (a part may decode to one; PostgreSQL stores
+    none): the message is kept without them rather than refused. The files stay as sent."""
+    for item in (parsed, *parsed.attachments):
+        for f in fields(item):
+            value = getattr(item, f.name)
+            if isinstance(value, (str, list)):
+                setattr(item, f.name, without_nul(value))
     return parsed
 
 

@@ -200,3 +200,27 @@ def test_one_batch_stores_a_repeated_event_once(channel):
     assert (first.stored, first.duplicates) == (1, 1)
     assert (second.stored, second.duplicates) == (1, 1)
     assert ReceivedEvent.objects.filter(channel=channel).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_with_nul_in_its_text_is_stored_by_a_busy_front_without_it(busy_front, channel):
+    path, body, headers = signed(channel, call("front-1"))
+    request(busy_front, "POST", path, body, headers)
+    path, body, headers = signed(channel, {**call("front-\u00002"), "client_name": "Ан\u0000на"})
+    status, _headers, answer = request(busy_front, "POST", path, body, headers)
+
+    assert status == 200, answer
+    assert json.loads(answer)["stored"] == 1
+    stored = ReceivedEvent.objects.exclude(event_id="front-1").get(channel=channel)
+    assert stored.payload["client_name"] == "Анна" and stored.event["sender"]["name"] == "Анна"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreadable_delivery_with_nul_to_a_busy_front_is_a_dead_letter(busy_front, channel):
+    path, body, headers = signed(channel, call("front-1"))
+    request(busy_front, "POST", path, body, headers)
+    path, body, headers = signed(channel, {**call("bad"), "from": "\u0000"})
+    status, _headers, answer = request(busy_front, "POST", path, body, headers)
+
+    assert status == 400, answer
+    assert "\x00" not in DeadLetter.objects.get(pk=json.loads(answer)["dead_letter"]).reason

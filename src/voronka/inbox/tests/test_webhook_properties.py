@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from voronka.inbox.actions import do_create_channel
@@ -124,6 +124,7 @@ def test_telegram_refuses_any_body_with_a_wrong_secret(client, telegram, body, s
 
 @PROPERTY
 @given(body=telegram_bodies)
+@example(body=json.dumps(update(1, text="\u0000", username="\u0000")).encode())
 def test_telegram_never_fails_on_a_signed_body(client, telegram, body):
     headers = {SECRET_HEADER: TG_SECRET}
     response = client.post(hook(telegram), body, content_type="application/json", headers=headers)
@@ -154,6 +155,9 @@ def test_the_pbx_webhook_refuses_any_body_with_a_wrong_or_stale_signature(
 
 @PROPERTY
 @given(body=pbx_bodies)
+# PostgreSQL stores no NUL in text nor \u0000 in jsonb: once found by chance, always tried.
+@example(body=json.dumps({**call(event_id="!"), " ": "\u0000"}).encode())
+@example(body=json.dumps(call(event_id="\u0000", **{"from": "\u0000"})).encode())
 def test_the_pbx_webhook_never_fails_on_a_signed_body(client, pbx, body):
     stamp = str(int(time.time()))
     headers = {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(PBX_SECRET, stamp, body)}

@@ -71,3 +71,16 @@ def test_sanitised_html_keeps_the_text_and_drops_what_runs():
     assert "Цена" in clean and 'href="https://ok.example"' in clean
     for bad in ("onclick", "iframe", "<form", "<input", "style="):
         assert bad not in clean
+
+
+def test_nul_characters_are_taken_out_of_a_messages_texts():
+    msg = EmailMessage()
+    msg["From"] = "Ирина <irina@client.example>"
+    msg["Subject"] = "Запрос"
+    msg.set_content("Здравствуйте!\x00 Сколько стоит?")
+    msg.add_alternative("<p>Здравствуйте!\x00</p>", subtype="html")
+
+    parsed = parse_email(msg.as_bytes())
+
+    assert parsed.text.strip() == "Здравствуйте! Сколько стоит?"
+    assert parsed.html.strip() == "<p>Здравствуйте!</p>"
