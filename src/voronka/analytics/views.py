@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from voronka.accounts.models import Role, Team, User
 from voronka.clients.access import access_company
@@ -20,6 +21,7 @@ from voronka.control.evaluate import local_today
 from voronka.core.forms import StyledForm
 from voronka.sales.access import visible_pipelines
 from voronka.sales.models import Product
+from voronka.sales.templatetags.sales_format import format_money
 
 from . import queries
 from .access import analytics_scope, may_export, narrow
@@ -33,10 +35,14 @@ CSV_TABLES = ("funnel", "losses", "cohorts")
 class FunnelFilterForm(StyledForm, forms.Form):
     pipeline = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Pipeline"), required=False)
     since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("period", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("period", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     team = forms.ModelChoiceField(
         queryset=None, label=gettext_lazy("Team"), required=False, empty_label=gettext_lazy("All")
@@ -283,7 +289,9 @@ def funnel(request):
                 "p90": days(report.cycle_p90_hours),
             },
             "kpis": queries.KPIS,
-            "won_amount": money_text(report.won_amount),
+            "won_amount": format_money(
+                report.won_amount.quantize(Decimal("1")), request.user.workspace.currency
+            ),
             "losses": [(r, n, money_text(a)) for r, n, a in report.losses],
             "cohorts": [(m, n, w, money_text(a)) for m, n, w, a in report.cohorts],
         },
