@@ -383,8 +383,9 @@ def find_bottlenecks(
     Per manager: a stage (with at least ``MIN_ENTRIES`` entries) where the manager's step
     conversion is under ``CONVERSION_RATIO`` of the other managers' together, or their median
     stay over ``TIME_RATIO`` times the others'. For the company as a whole: a stage whose
-    median stay is over ``TIME_RATIO`` times its normal duration. When nothing crosses these
-    lines, the stage with the lowest step conversion of the company is named instead.
+    median stay is over ``TIME_RATIO`` times its normal duration. The company always has a
+    line of its own among them: the most severe of those, or else its stage with the lowest
+    step conversion.
     """
     found: list[Bottleneck] = []
     total = Facts()
@@ -452,29 +453,38 @@ def find_bottlenecks(
                     severity=_severity(None, None, row.median_hours, norm_hours),
                 )
             )
-    if not found:
-        candidates = [
-            r
-            for r in company_rows.values()
-            if r.stage.kind == OPEN and r.to_next is not None and r.left >= MIN_ENTRIES
-        ]
-        if candidates:
-            worst = min(candidates, key=lambda r: (r.to_next, r.stage.position, r.stage.id))
-            found.append(
-                Bottleneck(
-                    owner_id=None,
-                    stage=worst.stage,
-                    next_stage=worst.next_stage,
-                    rate=worst.to_next,
-                    norm_rate=None,
-                    median_hours=worst.median_hours,
-                    norm_hours=worst.stage.normal_days * 24 if worst.stage.normal_days else None,
-                    entered=worst.entered,
-                    severity=0.0,
-                )
-            )
     found.sort(key=lambda b: (-b.severity, b.owner_id is None, b.owner_id or 0, b.stage.position))
-    return found[:limit]
+    top = found[:limit]
+    if not any(b.owner_id is None for b in top):
+        # The company's own line is always there: its slowest stage against the norm, or else
+        # its weakest step.
+        company = next((b for b in found if b.owner_id is None), None) or _weakest(company_rows)
+        if company is not None:
+            top = [*top[: limit - 1], company] if len(top) >= limit else [*top, company]
+    return top
+
+
+def _weakest(company_rows: dict[int, FunnelRow]) -> Bottleneck | None:
+    """The company's open stage with the lowest step conversion (enough stays having ended)."""
+    candidates = [
+        r
+        for r in company_rows.values()
+        if r.stage.kind == OPEN and r.to_next is not None and r.left >= MIN_ENTRIES
+    ]
+    if not candidates:
+        return None
+    worst = min(candidates, key=lambda r: (r.to_next, r.stage.position, r.stage.id))
+    return Bottleneck(
+        owner_id=None,
+        stage=worst.stage,
+        next_stage=worst.next_stage,
+        rate=worst.to_next,
+        norm_rate=None,
+        median_hours=worst.median_hours,
+        norm_hours=worst.stage.normal_days * 24 if worst.stage.normal_days else None,
+        entered=worst.entered,
+        severity=0.0,
+    )
 
 
 # -- Periods -------------------------------------------------------------------------------------

@@ -85,6 +85,17 @@ def test_the_bottleneck_names_the_manager_whose_step_is_worst_against_the_others
     assert (found[0].median_hours, found[0].norm_hours) == (216, 24)
 
 
+def test_the_company_keeps_a_line_of_its_own_among_the_managers_bottlenecks():
+    """Three managers far worse than their peers fill the list; the last place still goes to
+    the company's weakest step, so the head reads both who and where."""
+    by_owner = {i: _facts(10, 9, 24) for i in range(1, 7)}
+    by_owner.update({7: _facts(10, 1, 24), 8: _facts(10, 1, 24), 9: _facts(10, 2, 24)})
+    found = rules.find_bottlenecks(STAGES, by_owner, limit=3)
+    assert [b.owner_id for b in found] == [7, 8, None]
+    assert found[-1].stage == A
+    assert found[-1].rate == rules.rate(9 * 6 + 1 + 1 + 2, 90)
+
+
 def test_without_peers_the_slowest_stage_against_its_normal_duration_is_named():
     found = rules.find_bottlenecks(STAGES, {1: _facts(10, 8, 10 * 24)})
     assert found[0].owner_id is None
