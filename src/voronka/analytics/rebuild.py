@@ -194,7 +194,12 @@ def clear(model, ws: int) -> None:
     table = _table(model)
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
-            cur.execute(f"SELECT 1 FROM {table} WHERE workspace_id <> %s LIMIT 1", [ws])
+            # Two index ranges: "<>" would read every row of the table to find none.
+            cur.execute(
+                f"SELECT 1 FROM {table} WHERE workspace_id < %s "
+                f"UNION ALL SELECT 1 FROM {table} WHERE workspace_id > %s LIMIT 1",
+                [ws, ws],
+            )
             if cur.fetchone() is None:
                 cur.execute(f"DELETE FROM {table}")
                 return
