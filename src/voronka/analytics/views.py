@@ -25,7 +25,7 @@ from voronka.sales.templatetags.sales_format import format_money
 
 from . import queries
 from .access import analytics_scope, may_export, narrow
-from .models import StageEntryDay
+from .models import StageEntryPeriod
 from .report import days, funnel_report, percent
 
 DEFAULT_DAYS = 90
@@ -145,11 +145,13 @@ def selection_for(request):
     if first is None:
         return None, None, None
     pipeline_id = request.GET.get("pipeline") or first.id
+    # The sources deals came from this calendar year and the last: read from the yearly
+    # rollups (a few rows per owner and stage; the daily rows of a year are millions).
     sources = list(
-        StageEntryDay.objects.filter(
+        StageEntryPeriod.objects.filter(
             workspace_id=user.workspace_id,
             pipeline_id=int(pipeline_id) if str(pipeline_id).isdigit() else first.id,
-            day__gte=today - timedelta(days=365),
+            period__in=[str(today.year - 1), str(today.year)],
         )
         .order_by("source")
         .values_list("source", flat=True)

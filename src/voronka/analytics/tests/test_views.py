@@ -67,3 +67,19 @@ def test_csv_is_for_those_allowed_to_export(org, client):
     assert "Квалификация,12," in text
     client.force_login(org.manager1)
     assert client.get("/analytics/funnel/?format=csv&table=funnel").status_code == 404
+
+
+def test_the_source_filter_offers_the_sources_deals_came_from_and_narrows_the_funnel(
+    org, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for source, n in (("Выставка", 2), ("Сайт", 3)):
+            for _ in range(n):
+                make_deal(org.manager1, org.pipeline, owner=org.manager1, source=source)
+    client.force_login(org.head)
+    response = client.get("/analytics/funnel/")
+    choices = [value for value, _label in response.context["form"].fields["source"].choices]
+    assert choices == ["", "Выставка", "Сайт"]
+    response = client.get("/analytics/funnel/", {"source": "Выставка"})
+    first = response.context["rows"][0]
+    assert (first["stage"].name, first["entered"]) == ("Новый лид", 2)
