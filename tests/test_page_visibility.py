@@ -6,8 +6,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from voronka.api.tests.world import expected_visible, populate
-from voronka.testing.fixtures import ROLES, build_org, shared_copy
+from voronka.api.tests.world import expected_visible
+from voronka.testing.fixtures import ROLES
 
 #: The URL parameter that names a client/sales record, and the kind of record it names.
 RECORD_PARAMS = {
@@ -63,19 +63,6 @@ def _record_routes():
 
 def _url(path: str, param: str, value: int) -> str:
     return "/" + path.replace(f"<int:{param}>", str(value))
-
-
-@pytest.fixture(scope="module")
-def module_worlds(module_db):
-    """The two populated workspaces, made once for the module: every test only reads them or
-    writes in its own savepoint, rolled back after it (see ``module_db``)."""
-    with module_db.unblock():
-        return populate(build_org()), populate(build_org("Чужая"))
-
-
-@pytest.fixture
-def worlds(db, module_worlds):
-    return shared_copy(module_worlds)
 
 
 @pytest.fixture

@@ -171,6 +171,22 @@ def shared_orgs(db, module_orgs) -> tuple[Org, Org]:
     return shared_copy(module_orgs)
 
 
+@pytest.fixture(scope="module")
+def module_worlds(module_db):
+    """The two populated workspaces of the role walks (``api.tests.world.populate``), made once
+    for the module: every test only reads them or writes in its own savepoint, rolled back after
+    it (see ``module_db``); take them through ``worlds``."""
+    from voronka.api.tests.world import populate
+
+    with module_db.unblock():
+        return populate(build_org()), populate(build_org("Чужая"))
+
+
+@pytest.fixture
+def worlds(db, module_worlds):
+    return shared_copy(module_worlds)
+
+
 def pytest_configure(config):
     # Argon2 is deliberately slow; tests hash hundreds of passwords. A test in accounts checks
     # that the real setting keeps Argon2 first.

@@ -7,10 +7,10 @@ from voronka.accounts.models import Role, User
 from voronka.activities.models import Task
 from voronka.clients.models import Company
 from voronka.sales.models import Deal
-from voronka.testing.fixtures import ROLES, build_org, shared_copy
+from voronka.testing.fixtures import ROLES
 
 from .caller import Caller
-from .world import expected_visible, populate
+from .world import expected_visible
 
 #: Every route of the API and how the walk exercises it. A new route fails this test until the
 #: walk covers it.
@@ -118,19 +118,6 @@ REFERENCE_FILTERS = {
     "tasks": {"owner_id": "users", "deal_id": "deals", "contact_id": "contacts"},
     "communications": {"deal_id": "deals", "contact_id": "contacts", "author_id": "users"},
 }
-
-
-@pytest.fixture(scope="module")
-def module_worlds(module_db):
-    """The two populated workspaces, made once for the module: every test only reads them or
-    writes in its own savepoint, rolled back after it (see ``module_db``)."""
-    with module_db.unblock():
-        return populate(build_org()), populate(build_org("Чужая"))
-
-
-@pytest.fixture
-def worlds(db, module_worlds):
-    return shared_copy(module_worlds)
 
 
 def test_the_walk_covers_every_route_of_the_api(client):
