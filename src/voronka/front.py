@@ -207,13 +207,16 @@ async def _lifespan(receive, send) -> None:
 
 def _warm_up() -> None:
     """Load what the first requests would (the URLs and every view they import, the providers),
-    before the server takes connections rather than while they wait."""
+    before the server takes connections rather than while they wait; then leave all of it out
+    of the garbage collector's full passes (``voronka.core.memory``)."""
+    from voronka.core.memory import freeze_loaded
     from voronka.inbox.channels import provider_for
     from voronka.inbox.models import ChannelKind
 
     get_resolver().url_patterns  # noqa: B018
     for kind in ChannelKind.values:
         provider_for(kind)
+    freeze_loaded()
 
 
 _warm_up()

@@ -403,13 +403,12 @@ def average_won_amount(
     return values.get((None, date.min, "average_deal"))
 
 
-def _entry_rows(base, pipeline_id, since, until, *, whole: bool):
+def _entry_rows(base, pipeline_ids, since, until, *, whole: bool):
     """(owner_id, day, stage_id, from_stage_id, entered, amount_cents) of the stage entries;
     with ``whole`` (a total over the period), day is None and from_stage_id is 0 for a deal's
     creation, None for any other entry."""
     day_qs = base(StageEntryDay.objects, "owner_id", days=not whole, deals=True)
-    if pipeline_id is not None:
-        day_qs = day_qs.filter(pipeline_id=pipeline_id)
+    day_qs = day_qs.filter(pipeline_id__in=pipeline_ids)
     if not whole:
         yield from (
             day_qs.values("owner_id", "day", "stage_id", "from_stage_id")
@@ -419,8 +418,7 @@ def _entry_rows(base, pipeline_id, since, until, *, whole: bool):
         )
         return
     period_qs = base(StageEntryPeriod.objects, "owner_id", days=False)
-    if pipeline_id is not None:
-        period_qs = period_qs.filter(pipeline_id=pipeline_id)
+    period_qs = period_qs.filter(pipeline_id__in=pipeline_ids)
     for sign, row in signed_sums(
         day_qs,
         period_qs,
@@ -434,13 +432,12 @@ def _entry_rows(base, pipeline_id, since, until, *, whole: bool):
         yield row["owner_id"], None, row["stage_id"], from_id, sign * row["n"], sign * row["c"]
 
 
-def _cycle_rows(base, pipeline_id, since, until, *, whole: bool):
+def _cycle_rows(base, pipeline_ids, since, until, *, whole: bool):
     """(owner_id, day, hours, count) of the cycles to a win (day None with ``whole``)."""
     day_qs = base(DurationDay.objects, "owner_id", days=not whole, deals=True).filter(
         metric="cycle"
     )
-    if pipeline_id is not None:
-        day_qs = day_qs.filter(pipeline_id=pipeline_id)
+    day_qs = day_qs.filter(pipeline_id__in=pipeline_ids)
     if not whole:
         yield from (
             day_qs.values("owner_id", "day", "hours")
@@ -450,8 +447,7 @@ def _cycle_rows(base, pipeline_id, since, until, *, whole: bool):
         )
         return
     period_qs = base(DurationPeriod.objects, "owner_id", days=False).filter(metric="cycle")
-    if pipeline_id is not None:
-        period_qs = period_qs.filter(pipeline_id=pipeline_id)
+    period_qs = period_qs.filter(pipeline_id__in=pipeline_ids)
     for sign, row in signed_sums(
         day_qs,
         period_qs,
@@ -529,6 +525,13 @@ def kpi_values(
         "average_deal",
     }
     pipeline_id = _pipeline_id(pipeline)
+    # Every pipeline named rather than none: the rollups' keys start with the pipeline, so a
+    # period is then found by the index instead of a scan of the whole table.
+    pipeline_ids = (
+        [pipeline_id]
+        if pipeline_id is not None
+        else list(Pipeline.objects.filter(workspace_id=ws).values_list("id", flat=True))
+    )
     # A total over the period reads whole months, quarters and years from the period rollups;
     # the moves forward need each entry's previous stage, which only the daily rows keep.
     # The period rollups keep neither products nor segments either.
@@ -555,7 +558,7 @@ def kpi_values(
     if deal_codes & set(codes):
         stages, proposals, invoices = _stage_meanings(ws)
         for owner_id, day, stage_id, from_id, n, c in _entry_rows(
-            base, pipeline_id, since, until, whole=wholly
+            base, pipeline_ids, since, until, whole=wholly
         ):
             a = acc[(who(owner_id), bucket(day))]
             stage = stages.get(stage_id)
@@ -579,7 +582,7 @@ def kpi_values(
             if stage_id in invoices:
                 a["invoices_issued"] += n
     if "cycle_days" in codes:
-        for owner_id, day, hours, n in _cycle_rows(base, pipeline_id, since, until, whole=wholly):
+        for owner_id, day, hours, n in _cycle_rows(base, pipeline_ids, since, until, whole=wholly):
             key = (who(owner_id), bucket(day))
             h = cycles[key]
             h[hours] = h.get(hours, 0) + n
@@ -593,14 +596,17 @@ def kpi_values(
         "comment_share",
     }
     if comm_codes & set(codes):
-        for author_id, day, kind, direction, outcome, n, secs, commented in (
+        # A total needs no day: the database sums the days (a row per author and kind, not
+        # per author, kind and day).
+        by_day = ["day"] if granularity != "total" else []
+        for author_id, *day, kind, direction, outcome, n, secs, commented in (
             base(CommunicationDay.objects, "author_id")
-            .values("author_id", "day", "kind", "direction", "outcome")
+            .values("author_id", *by_day, "kind", "direction", "outcome")
             .annotate(n=Sum("count"), s=Sum("seconds"), k=Sum("commented"))
             .order_by()
-            .values_list("author_id", "day", "kind", "direction", "outcome", "n", "s", "k")
+            .values_list("author_id", *by_day, "kind", "direction", "outcome", "n", "s", "k")
         ):
-            a = acc[(who(author_id), bucket(day))]
+            a = acc[(who(author_id), bucket(day[0]) if day else date.min)]
             if kind == CommKind.CALL:
                 if direction == Direction.OUTGOING:
                     a["calls_out"] += n
