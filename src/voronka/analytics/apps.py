@@ -23,6 +23,9 @@ class AnalyticsConfig(AppConfig):
         post_save.connect(
             rollups.communication_saved, sender=Communication, dispatch_uid="analytics_comm"
         )
+        pre_save.connect(
+            rollups.company_segment_read, sender=Company, dispatch_uid="analytics_company_segment"
+        )
         post_save.connect(rollups.company_saved, sender=Company, dispatch_uid="analytics_company")
         pre_save.connect(rollups.stage_kind_read, sender=Stage, dispatch_uid="analytics_stage_kind")
         post_save.connect(rollups.stage_saved, sender=Stage, dispatch_uid="analytics_stage")

@@ -24,6 +24,8 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q, Sum
 
 from voronka.accounts.models import User
@@ -187,21 +189,16 @@ def funnel_stages(pipeline) -> list[rules.StageInfo]:
     ]
 
 
-def signed_sums(
-    day_qs, period_qs, since: date, until: date, group_day, group_period, sums, *, merge=True
-):
-    """The grouped sums of a period as (sign, row): whole months, quarters and years from the
-    period rollups (``period_qs``; None: read only daily rows), and the days at the edges from
-    the daily ones (``day_qs``), added or subtracted as ``rules.cover`` says."""
+def _signed_parts(day_qs, period_qs, since: date, until: date, merge: bool):
+    """(sign, queryset, from the periods?) covering ``[since, until]``: whole months, quarters
+    and years from the period rollups (``period_qs``; None: read only daily rows), and the days
+    at the edges from the daily ones (``day_qs``), added or subtracted as ``rules.cover`` says."""
     if period_qs is None:
         periods, ranges = [], [(since, until, 1)]
     else:
         periods, ranges = rules.cover(since, until, merge=merge)
     if periods:
-        for row in (
-            period_qs.filter(period__in=periods).values(*group_period).annotate(**sums).order_by()
-        ):
-            yield 1, row
+        yield 1, period_qs.filter(period__in=periods), True
     for sign in (1, -1):
         spans = [(a, b) for a, b, s in ranges if s == sign]
         if not spans:
@@ -209,8 +206,36 @@ def signed_sums(
         where = Q()
         for a, b in spans:
             where |= Q(day__gte=a, day__lte=b)
-        for row in day_qs.filter(where).values(*group_day).annotate(**sums).order_by():
+        yield sign, day_qs.filter(where), False
+
+
+def signed_sums(
+    day_qs, period_qs, since: date, until: date, group_day, group_period, sums, *, merge=True
+):
+    """The grouped sums of a period as (sign, row dict), read as ``_signed_parts`` says."""
+    for sign, qs, periodic in _signed_parts(day_qs, period_qs, since, until, merge):
+        group = group_period if periodic else group_day
+        for row in qs.values(*group).annotate(**sums).order_by():
             yield sign, row
+
+
+def signed_rows(day_qs, period_qs, since: date, until: date, group_day, group_period, sums):
+    """As ``signed_sums``, but (sign, from the periods?, row) with the row the database's own
+    tuple (the group's columns, then the sums): no dict and no field conversion per row, for
+    the tens of thousands of rows a funnel reads. Values are as the driver gives them (SQLite:
+    a boolean is 0 or 1, a date is text), so only integer and text columns are read this way."""
+    for sign, qs, periodic in _signed_parts(day_qs, period_qs, since, until, True):
+        group = group_period if periodic else group_day
+        grouped = qs.values(*group).annotate(**sums).order_by().values_list(*group, *sums)
+        try:
+            sql, params = grouped.query.sql_with_params()
+        except EmptyResultSet:  # a filter nothing can pass (an empty list of ids)
+            continue
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for row in rows:
+            yield sign, periodic, row
 
 
 def _first(row) -> bool:
@@ -234,8 +259,9 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
         for owner_id, counts in sel.footprint_counts():
             out[owner_id if by_owner else None].add_counts(counts, since, until)
         return dict(out) if by_owner else out[None]
+    # Rows are tuples: (owner,) then the group's columns and the sums.
     group = ["owner_id"] if by_owner else []
-    for sign, row in signed_sums(
+    for sign, periodic, row in signed_rows(
         sel.days(StageEntryDay.objects),
         sel.periods(StageEntryPeriod.objects),
         sel.since,
@@ -244,15 +270,16 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
         [*group, "stage_id", "first", "loss_reason"],
         {"n": Sum("entered"), "c": Sum("amount_cents"), "w": Sum("later_won")},
     ):
-        out[row.get("owner_id")].add_entry(
-            row["stage_id"],
-            _first(row),
-            row["loss_reason"],
-            sign * row["n"],
-            sign * row["c"],
-            sign * row["w"],
+        *owner, stage_id, first, reason, n, c, w = row
+        out[owner[0] if owner else None].add_entry(
+            stage_id,
+            bool(first) if periodic else first == 0,
+            reason,
+            sign * n,
+            sign * c,
+            sign * w,
         )
-    for sign, row in signed_sums(
+    for sign, _periodic, row in signed_rows(
         sel.days(StageExitDay.objects),
         sel.periods(StageExitPeriod.objects),
         sel.since,
@@ -261,12 +288,11 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
         [*group, "stage_id", "to_stage_id"],
         {"n": Sum("left")},
     ):
-        out[row.get("owner_id")].add_exit(row["stage_id"], row["to_stage_id"], sign * row["n"])
+        *owner, stage_id, to_id, n = row
+        out[owner[0] if owner else None].add_exit(stage_id, to_id, sign * n)
     # The period durations hold every source together: a source filter reads the daily rows.
-    for sign, row in (
-        ()
-        if not durations
-        else signed_sums(
+    if durations:
+        for sign, _periodic, row in signed_rows(
             sel.days(DurationDay.objects),
             sel.periods(DurationPeriod.objects, sources=False),
             sel.since,
@@ -274,11 +300,11 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
             [*group, "metric", "stage_id", "hours"],
             [*group, "metric", "stage_id", "hours"],
             {"n": Sum("count")},
-        )
-    ):
-        out[row.get("owner_id")].add_duration(
-            row["metric"], row["stage_id"], row["hours"], sign * row["n"]
-        )
+        ):
+            # Tens of thousands of rows: the histogram's dict is added to in place.
+            durations = out[row[0] if by_owner else None].durations
+            key = row[-4:-1]  # (metric, stage, hours)
+            durations[key] = durations.get(key, 0) + sign * row[-1]
     for facts in out.values():
         _pruned(facts)
     if by_owner:

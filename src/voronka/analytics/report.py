@@ -88,26 +88,21 @@ def funnel_report(sel: queries.Selection) -> FunnelReport:
     by_owner = queries.funnel_facts(sel, by_owner=True)
     total = rules.Facts()
     for facts in by_owner.values():
-        for key, values in facts.entries.items():
-            total.add_entry(*key, *values)
-        for key, left in facts.exits.items():
-            total.add_exit(*key, left)
-        for key, count in facts.durations.items():
-            total.add_duration(*key, count)
+        total.add(facts)
     rows = rules.funnel_rows(stages, total)
-    cycle = rules.cycle_histogram(total)
+    cycle = rules.percentiles(rules.cycle_histogram(total), (50, 75, 90))
     won_rows = [r for r in rows if r.stage.kind == rules.WON]
     lost_rows = [r for r in rows if r.stage.kind == rules.LOST]
-    bottlenecks = rules.find_bottlenecks(stages, by_owner)
+    bottlenecks = rules.find_bottlenecks(stages, by_owner, total=total)
     ids = {b.owner_id for b in bottlenecks if b.owner_id is not None}
     people = {u.id: u for u in User.objects.filter(id__in=ids)}
     return FunnelReport(
         selection=sel,
         stages=stages,
         rows=rows,
-        cycle_median_hours=rules.percentile(cycle, 50),
-        cycle_p75_hours=rules.percentile(cycle, 75),
-        cycle_p90_hours=rules.percentile(cycle, 90),
+        cycle_median_hours=cycle[0],
+        cycle_p75_hours=cycle[1],
+        cycle_p90_hours=cycle[2],
         won=sum(r.entered for r in won_rows),
         won_amount=queries.money(sum(r.amount_cents for r in won_rows)),
         lost=sum(r.entered for r in lost_rows),

@@ -20,9 +20,10 @@ How they update, and why this way:
   recomputed whole from the ``comm_author_time`` index. Reading a row twice changes nothing,
   and a deal's new owner, amount, source or company moves its figures with it.
 - **A client's segment and a stage's kind.** A company saved with another segment moves the
-  figures of its deals (``company_saved``: the footprints say which segment they were counted
-  under). A stage whose kind changes (open, won, lost) restates every deal that passed through
-  it: the workspace's mark is flagged ``stale`` and the next refresh rebuilds it whole.
+  figures of its deals (``company_segment_read`` notes the change before the save,
+  ``company_saved`` then moves the deals whose footprints say another segment). A stage whose
+  kind changes (open, won, lost) restates every deal that passed through it: the workspace's
+  mark is flagged ``stale`` and the next refresh rebuilds it whole.
 - **A full rebuild** (``voronka rebuild_rollups``) recomputes each workspace's rollups with a
   few set-based statements (``analytics.rebuild``) in one transaction; it also runs when the
   workspace's time zone or the shortest comment that counts changed since the rollups were
@@ -455,9 +456,17 @@ def refresh_company_deals(workspace_id: int, company_id: int, segment_id: int) -
     return refresh_deals(workspace_id, moved)
 
 
+def company_segment_read(sender, instance, raw=False, **kwargs) -> None:
+    """Before a client is saved: remember whether its segment changes (one row by its key)."""
+    if raw or instance.pk is None:
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("segment_id", flat=True)
+    instance._segment_changed = list(before) != [instance.segment_id]
+
+
 def company_saved(sender, instance, raw=False, **kwargs) -> None:
-    """A client's new segment moves its deals' figures (an unchanged one reads a few rows)."""
-    if raw or kwargs.get("created"):
+    """A client's new segment moves its deals' figures; a save that keeps it does nothing."""
+    if raw or kwargs.get("created") or not getattr(instance, "_segment_changed", True):
         return
     ws, company_id, segment_id = instance.workspace_id, instance.pk, instance.segment_id or 0
 
@@ -563,21 +572,20 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
             .first()
         ) or 0
         started = time_.monotonic()
-        big_cache = rebuild.sqlite_cache()
-        for model in (
-            StageEntryDay,
-            StageExitDay,
-            DurationDay,
-            StageEntryPeriod,
-            StageExitPeriod,
-            DurationPeriod,
-            CommunicationDay,
-            DealFootprint,
-        ):
-            rebuild.clear(model, ws)
-        if timings is not None:
-            timings["delete"] = time_.monotonic() - started
-        with big_cache:
+        with rebuild.sqlite_cache():
+            for model in (
+                StageEntryDay,
+                StageExitDay,
+                DurationDay,
+                StageEntryPeriod,
+                StageExitPeriod,
+                DurationPeriod,
+                CommunicationDay,
+                DealFootprint,
+            ):
+                rebuild.clear(model, ws)
+            if timings is not None:
+                timings["delete"] = time_.monotonic() - started
             deals = rebuild.rebuild_deals(ws, tz, timings)
             comm_rows = rebuild.rebuild_communications(ws, tz, min_length, timings)
         RollupMark.objects.update_or_create(

@@ -155,19 +155,27 @@ def footprint_delta(old: dict | None, new: dict | None) -> dict[tuple, list[int]
 def percentile(histogram: dict[int, int], p: float) -> int | None:
     """The nearest-rank ``p``-th percentile (0 < p ≤ 100) of values given as {value: count}:
     the smallest value with at least ``ceil(p / 100 · n)`` values at or below it."""
+    return percentiles(histogram, (p,))[0]
+
+
+def percentiles(histogram: dict[int, int], ps) -> list[int | None]:
+    """``percentile`` for each of ``ps`` (ascending), with one walk through the histogram."""
     total = sum(c for c in histogram.values() if c > 0)
     if total == 0:
-        return None
-    rank = max(1, math.ceil(p / 100 * total))
+        return [None] * len(ps)
+    ranks = [max(1, math.ceil(p / 100 * total)) for p in ps]
+    out: list[int | None] = []
     running = 0
     for value in sorted(histogram):
         count = histogram[value]
         if count <= 0:
             continue
         running += count
-        if running >= rank:
-            return value
-    return None  # pragma: no cover - unreachable: running reaches total
+        while len(out) < len(ranks) and running >= ranks[len(out)]:
+            out.append(value)
+        if len(out) == len(ranks):
+            break
+    return out  # every rank is reached: running ends at total
 
 
 # -- The funnel ----------------------------------------------------------------------------------
@@ -211,10 +219,11 @@ class Facts:
         """Add (or, with ``sign`` -1, subtract) another selection's facts."""
         for (stage, first, reason), (n, c, w) in other.entries.items():
             self.add_entry(stage, first, reason, sign * n, sign * c, sign * w)
+        exits, durations = self.exits, self.durations  # the many keys, without a call each
         for key, left in other.exits.items():
-            self.add_exit(*key, sign * left)
+            exits[key] = exits.get(key, 0) + sign * left
         for key, count in other.durations.items():
-            self.add_duration(*key, sign * count)
+            durations[key] = durations.get(key, 0) + sign * count
 
     def add_counts(self, counts: dict[tuple, list[int]], since: str, until: str) -> None:
         """Add footprint counts (``footprint_counts``) whose day is within [since, until]."""
@@ -301,9 +310,7 @@ def funnel_rows(stages: list[StageInfo], facts: Facts) -> list[FunnelRow]:
             row.to_won = rate(row.later_won, row.entered)
         h = histograms.get(row.stage.id, {})
         row.stays = sum(h.values())
-        row.median_hours = percentile(h, 50)
-        row.p75_hours = percentile(h, 75)
-        row.p90_hours = percentile(h, 90)
+        row.median_hours, row.p75_hours, row.p90_hours = percentiles(h, (50, 75, 90))
     return [rows[s.id] for s in ordered]
 
 
@@ -377,6 +384,7 @@ def find_bottlenecks(
     by_owner: dict[int, Facts],
     *,
     limit: int = 3,
+    total: Facts | None = None,
 ) -> list[Bottleneck]:
     """The worst stages, most severe first.
 
@@ -385,12 +393,13 @@ def find_bottlenecks(
     stay over ``TIME_RATIO`` times the others'. For the company as a whole: a stage whose
     median stay is over ``TIME_RATIO`` times its normal duration. The company always has a
     line of its own among them: the most severe of those, or else its stage with the lowest
-    step conversion.
+    step conversion. ``total``: the owners' facts summed, when the caller has them already.
     """
     found: list[Bottleneck] = []
-    total = Facts()
-    for facts in by_owner.values():
-        total.add(facts)
+    if total is None:
+        total = Facts()
+        for facts in by_owner.values():
+            total.add(facts)
     company_rows = {r.stage.id: r for r in funnel_rows(stages, total)}
     if len(by_owner) > 1:
         whole = stage_histograms(total)

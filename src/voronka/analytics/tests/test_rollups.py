@@ -143,3 +143,24 @@ def test_a_client_moved_to_another_segment_takes_its_deals_figures_along(
         client.segment = large
         client.save()
     assert (new_deals(small), new_deals(large)) == (0, 1)
+
+
+def test_saving_a_client_without_a_new_segment_leaves_the_rollups_alone(
+    org, django_capture_on_commit_callbacks
+):
+    from voronka.analytics.rollups import company_saved
+    from voronka.clients.models import Company, Segment
+
+    small = Segment.objects.create(workspace=org.workspace, name="Малый бизнес")
+    client = Company.objects.create(
+        workspace=org.workspace, name="ООО «Ромашка»", owner=org.manager1, segment=small
+    )
+    client = Company.objects.get(pk=client.pk)
+    client.name = "ООО «Ромашка и партнёры»"
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.save()
+    assert not [c for c in callbacks if c.__qualname__.startswith(company_saved.__name__)]
+    client.segment = None
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.save()
+    assert [c for c in callbacks if c.__qualname__.startswith(company_saved.__name__)]

@@ -1,6 +1,7 @@
 """The analytics' rules as plain Python: buckets, percentiles, the funnel and the bottleneck."""
 
 import ast
+import math
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,6 +42,19 @@ def test_percentiles_are_nearest_rank():
     assert rules.percentile(histogram, 75) == 3
     assert rules.percentile(histogram, 90) == 10
     assert rules.percentile({}, 50) is None
+    assert rules.percentiles(histogram, (50, 75, 90)) == [2, 3, 10]
+    assert rules.percentiles({}, (50, 90)) == [None, None]
+
+
+@given(
+    st.dictionaries(st.integers(0, 500), st.integers(-3, 40), max_size=30),
+    st.lists(st.integers(1, 100), min_size=1, max_size=4),
+)
+def test_percentiles_at_once_equal_the_values_laid_out_one_by_one(histogram, ps):
+    ps = sorted(ps)
+    values = sorted(v for v, c in histogram.items() for _ in range(max(c, 0)))
+    expected = [values[math.ceil(p / 100 * len(values)) - 1] if values else None for p in ps]
+    assert rules.percentiles(histogram, ps) == expected
 
 
 def test_a_deal_entering_after_midnight_belongs_to_the_next_local_day():
