@@ -94,6 +94,8 @@ class ManagerPlan:
     basis: Decimal | None
     plan: rules.Plan
     assumptions: rules.Assumptions
+    #: The plan's calls a day against the person's own over the window (None: no plan).
+    pace: rules.PaceCheck | None = None
 
 
 @dataclass
@@ -223,20 +225,21 @@ def target_plan(
     else:
         people = list(participants(target))
         result.split = split_of(target, people, histories, today)
+    window_days = rules.working_days(window_start, today, days_of_week)
     for person in people:
         if only is not None and person.id not in only:
             continue
         deals, activity = levels_for(person.id, team_of.get(person.id))
         a = assumptions_for(deals, stages, overrides, activity)
         amount = result.split.amounts.get(person.id, Decimal(0))
+        plan = rules.decompose(amount, a, days)
+        calls = plan.rate("calls")
+        pace = None
+        if plan.is_possible and calls is not None:
+            made = everything.level(frozenset({person.id})).calls
+            pace = rules.pace_check(calls.per_day, made, window_days)
         result.managers.append(
-            ManagerPlan(
-                person,
-                amount,
-                result.split.basis.get(person.id),
-                rules.decompose(amount, a, days),
-                a,
-            )
+            ManagerPlan(person, amount, result.split.basis.get(person.id), plan, a, pace)
         )
     return result
 

@@ -334,6 +334,40 @@ def _finish(target, a: Assumptions, counts, steps, days) -> Plan:
     )
 
 
+# -- Is the plan's pace one a person keeps? ------------------------------------------------------
+
+#: A plan asking for more than this many times a person's usual calls a day is flagged.
+PACE_WARNING = Decimal("1.5")
+
+
+@dataclass(frozen=True)
+class PaceCheck:
+    """A plan's calls a day against the person's own in the window the plan was read from."""
+
+    planned_per_day: Decimal
+    usual_per_day: Decimal | None  # None: no working day in the window
+    #: How many times the usual pace the plan asks for (None: no calls to compare with).
+    times: Decimal | None
+
+    @property
+    def is_stretch(self) -> bool:
+        """More than ``PACE_WARNING`` times the usual pace, or calls asked of someone who made
+        none in the window."""
+        if self.planned_per_day <= 0 or self.usual_per_day is None:
+            return False
+        return self.times is None or self.times > PACE_WARNING
+
+
+def pace_check(planned_per_day: Decimal, calls_made: int, window_working_days: int) -> PaceCheck:
+    """Compare the calls a day a plan asks for with those made over the window's working
+    days (a manager who needs 99.9 a day and made 23 is asked for 4.3 times their pace)."""
+    if window_working_days <= 0:
+        return PaceCheck(planned_per_day, None, None)
+    usual = Decimal(calls_made) / window_working_days
+    times = tenth(planned_per_day / usual) if usual > 0 else None
+    return PaceCheck(planned_per_day, tenth(usual), times)
+
+
 # -- Splitting a team's target among its managers -----------------------------------------------
 
 EQUAL = "equal"

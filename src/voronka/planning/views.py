@@ -254,6 +254,8 @@ def _decomposition_context(request, target, scope):
         }
         for mp in tp.managers
     ]
+    ctx["stretched"] = [mp for mp in tp.managers if mp.pace and mp.pace.is_stretch]
+    ctx["pace_warning"] = num(rules.PACE_WARNING, 1)
     ctx["show_overall"] = sees_whole(user, target)
     if tp.split is not None and not tp.split.adds_up:
         ctx["split_gap"] = format_money(abs(tp.split.difference), currency)

@@ -22,6 +22,7 @@ from voronka.planning.rules import (
     decompose,
     elapsed_working_days,
     pace,
+    pace_check,
     period_end,
     period_start,
     split_target,
@@ -195,3 +196,20 @@ def test_a_share_split_reports_exactly_what_is_missing(total, shares):
 def test_a_negative_target_is_refused():
     with pytest.raises(ValueError):
         decompose(D(-1), assumptions(), 21)
+
+
+def test_a_plan_asking_for_far_more_calls_a_day_than_were_made_is_a_stretch():
+    usual = pace_check(Decimal("99.9"), 1472, 64)  # 23 calls a day made over 64 working days
+    assert (usual.usual_per_day, usual.times, usual.is_stretch) == (
+        Decimal("23.0"),
+        Decimal("4.3"),
+        True,
+    )
+    kept = pace_check(Decimal("30"), 1472, 64)
+    assert (kept.times, kept.is_stretch) == (Decimal("1.3"), False)
+    # Calls asked of someone who made none: a stretch whatever the number.
+    none_made = pace_check(Decimal("2"), 0, 64)
+    assert (none_made.times, none_made.is_stretch) == (None, True)
+    # Nothing asked, or no working day to compare with: nothing to flag.
+    assert not pace_check(Decimal("0"), 0, 64).is_stretch
+    assert not pace_check(Decimal("5"), 10, 0).is_stretch

@@ -224,3 +224,24 @@ def test_the_totals_group_their_thousands_as_the_arithmetic_does(org, client):
     html = client.get(f"/plan/targets/{target.id}/").content.decode()
     calls = re.search(r'data-testid="total-calls">([^<]+)<', html).group(1)
     assert re.fullmatch(r"\d{1,3}(\xa0\d{3})+", calls), calls
+
+
+def test_a_plan_far_above_a_managers_usual_calls_a_day_is_flagged(org, client):
+    walk(org, org.manager1, won=10, lost_after_proposal=10)  # 40 calls over the window
+    own = do_set_target(
+        org.head,
+        period_kind="month",
+        period_start=this_month(),
+        scope=Scope.MANAGER,
+        manager=org.manager1,
+        amount=300000,
+    )
+    client.force_login(org.head)
+    html = client.get(f"/plan/targets/{own.id}/").content.decode()
+    assert 'data-testid="pace-warning"' not in html  # three won deals: about their usual pace
+    big = set_company_target(org, amount=10000000)
+    html = client.get(f"/plan/targets/{big.id}/").content.decode()
+    warning = html.split('data-testid="pace-warning"')[1].split("</div>")[0]
+    assert str(org.manager1) in warning
+    row = html.split(f'data-manager="{org.manager1.username}"')[1].split("</tr>")[0]
+    assert 'data-testid="pace"' in row and "×" in row
