@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -130,11 +130,25 @@ def do_set_target(
             }
             raise Invalid(message, {"product": message})
         target = Target(**key)
-    target.amount = value
-    target.window_days = window_days
-    target.split_method = split_method
-    target.set_by = actor
-    target.save()
+
+    def save(target: Target) -> None:
+        target.amount = value
+        target.window_days = window_days
+        target.split_method = split_method
+        target.set_by = actor
+        target.save()
+
+    if target.pk is not None:
+        save(target)
+        return target
+    try:
+        with transaction.atomic():
+            save(target)
+    except IntegrityError:
+        # Set by someone else at the same moment (the database keeps one per key): this save
+        # changes that target, as it would have a moment later.
+        target = Target.objects.select_for_update().filter(**key).order_by("id").get()
+        save(target)
     return target
 
 

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -109,6 +111,21 @@ class Target(WorkspaceModel):
         ordering = ["-period_start", "period_kind", "scope", "id"]
         indexes = [
             models.Index(fields=["workspace", "period_kind", "period_start"], name="target_period")
+        ]
+        constraints = [
+            # One target per period, scope, pipeline and product: setting it again changes it.
+            # None (no team, manager, pipeline or product) counts as one value here, as 0.
+            models.UniqueConstraint(
+                F("workspace"),
+                F("period_kind"),
+                F("period_start"),
+                F("scope"),
+                *(
+                    Coalesce(F(name), Value(0), output_field=models.BigIntegerField())
+                    for name in ("team", "manager", "pipeline", "product")
+                ),
+                name="target_one_per_key",
+            )
         ]
 
     def __str__(self) -> str:

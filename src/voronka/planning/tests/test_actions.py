@@ -167,3 +167,54 @@ def test_plan_fact_counts_what_happened_this_period_against_the_plan(org):
     assert report.leaderboard[0].manager == org.manager1
     only_mine = plan_fact(org.workspace, "month", today, today, frozenset({org.manager2.id}))
     assert [r.manager for r in only_mine.rows] == [org.manager2]
+
+
+def test_the_database_keeps_one_target_per_period_scope_pipeline_and_product(org):
+    from django.db import IntegrityError, transaction
+
+    company_target(org)
+    key = Target.objects.values(
+        "workspace_id", "period_kind", "period_start", "scope", "team_id", "manager_id"
+    ).get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Target.objects.create(**key, amount=5, pipeline=None, product=None)
+    # Another pipeline is another target.
+    assert company_target(org, pipeline=org.pipeline).id != Target.objects.order_by("id")[0].id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_heads_setting_the_same_target_at_once_leave_one_with_the_later_amount(org):
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: the two saves cannot overlap there")
+    outcome = {}
+
+    def second_head():
+        try:
+            outcome["target"] = company_target(org, amount=2000000)
+        except Exception as exc:  # the test reports it below
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = company_target(org, amount=1000000)  # not committed while the other one runs
+        other = threading.Thread(target=second_head)
+        other.start()
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:  # until the other's insert waits for this one
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the second save never waited for the first")
+    other.join(10)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["target"].id == first.id
+    assert list(Target.objects.values_list("amount", flat=True)) == [Decimal(2000000)]
