@@ -22,7 +22,7 @@ from .actions import (
     may_plan,
 )
 from .models import Target
-from .plans import METRICS, PRODUCT_METRICS, plan_fact, target_plan
+from .plans import DEAL_METRICS, METRICS, plan_fact, target_plan
 from .schemas import (
     DecompositionOut,
     OverrideIn,
@@ -250,8 +250,16 @@ def read_plan_fact(request, query: Query[PlanFactQuery]):
         "at_risk_from": rules.AT_RISK,
         "rows": [_fact_row(row, METRICS) for row in report.rows],
         "products": [
-            {"product_id": pf.product.id, "rows": [_fact_row(r, PRODUCT_METRICS) for r in pf.rows]}
+            {"product_id": pf.product.id, "rows": [_fact_row(r, DEAL_METRICS) for r in pf.rows]}
             for pf in report.products
+        ],
+        "pipelines": [
+            {
+                "pipeline_id": pf.pipeline.id,
+                "product_id": pf.product.id if pf.product else None,
+                "rows": [_fact_row(r, DEAL_METRICS) for r in pf.rows],
+            }
+            for pf in report.pipelines
         ],
     }
 

@@ -127,12 +127,13 @@ class History:
 
 
 def period_facts(
-    workspace, start: date, end: date, product_id: int | None = None
+    workspace, start: date, end: date, product_id: int | None = None, pipeline_id=None
 ) -> dict[int, dict[str, Decimal]]:
-    """Per owner, the plan's metrics counted in ``[start, end)`` over every pipeline.
+    """Per owner, the plan's metrics counted in ``[start, end)`` over every pipeline (with
+    ``pipeline_id``, that one).
 
-    With ``product_id`` revenue, won deals and new leads are that product's deals only; calls
-    and meetings are not recorded per product and stay the person's whole count."""
+    With ``product_id`` or ``pipeline_id`` revenue, won deals and new leads are those deals
+    only; calls and meetings are not recorded per deal and stay the person's whole count."""
     values = kpi_values(
         workspace,
         list(FACT_KPIS.values()),
@@ -140,6 +141,7 @@ def period_facts(
         since=start,
         until=end - timedelta(days=1),
         granularity="total",
+        pipeline=pipeline_id,
         products=None if product_id is None else [product_id],
     )
     out: dict[int, dict[str, Decimal]] = defaultdict(

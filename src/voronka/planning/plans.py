@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from voronka.accounts.models import Role, User
 from voronka.control.models import RuleSettings
-from voronka.sales.models import Product, Stage, StageKind
+from voronka.sales.models import Pipeline, Product, Stage, StageKind
 
 from . import rules
 from .actions import participants, plan_pipeline_id
@@ -20,9 +20,9 @@ from .observed import History, LevelHistory, period_facts
 MIN_WON = 5
 #: The activities a plan counts, in the order the pages show them.
 METRICS = ("revenue", "won", "leads", "meetings", "calls")
-#: What a product's plan versus fact counts: calls and meetings are a person's, not a
-#: product's, and are counted once, against the person's plan over all products.
-PRODUCT_METRICS = ("revenue", "won", "leads")
+#: What a product's or a pipeline's plan versus fact counts: calls and meetings are a person's,
+#: not a deal's, and are counted once, against the person's plan over all deals.
+DEAL_METRICS = ("revenue", "won", "leads")
 
 
 def weekdays(workspace) -> frozenset[int]:
@@ -256,10 +256,12 @@ class FactRow:
 
 
 @dataclass
-class ProductFact:
-    """A product's plan versus fact: the managers with a plan for it, its deals' facts."""
+class DealsFact:
+    """Plan versus fact of some deals: a product's (over every pipeline), a pipeline's, or a
+    product's in a pipeline; the managers with a plan for them."""
 
-    product: Product
+    pipeline: Pipeline | None
+    product: Product | None
     rows: list[FactRow]
 
 
@@ -272,7 +274,8 @@ class PlanFact:
     working_days: int
     elapsed_days: int
     rows: list[FactRow]
-    products: list[ProductFact] = field(default_factory=list)
+    products: list[DealsFact] = field(default_factory=list)  # a product over every pipeline
+    pipelines: list[DealsFact] = field(default_factory=list)  # a pipeline, or a product in one
 
     @property
     def leaderboard(self) -> list[FactRow]:
@@ -285,17 +288,17 @@ class PlanFact:
 
 
 def resolve_targets(
-    workspace, kind: str, start: date, product_id: int | None = None
+    workspace, kind: str, start: date, product_id: int | None = None, pipeline_id=None
 ) -> dict[int, Target]:
     """The target each manager's plan of the period comes from: their own, else their team's,
-    else the company's (targets for all pipelines only; for all products, or with
-    ``product_id`` for that product)."""
+    else the company's (targets for all pipelines and all products, or for the given
+    ``product_id`` and ``pipeline_id``)."""
     targets = list(
         Target.objects.filter(
             workspace_id=workspace.id,
             period_kind=kind,
             period_start=start,
-            pipeline__isnull=True,
+            pipeline_id=pipeline_id,
             product_id=product_id,
         )
         .select_related("workspace", "manager", "team", "product")
@@ -346,7 +349,7 @@ def _row(person, mp: ManagerPlan | None, target, fact, metrics, elapsed, total_d
 
 def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact:
     """Each manager in ``scope`` (None: everyone): plan, fact, run rate and projection; then,
-    for each product with a target of the period, the same for its deals."""
+    for each product and each pipeline with a target of the period, the same for its deals."""
     start = rules.period_start(kind, start)
     end = rules.period_end(kind, start)
     days_of_week = weekdays(workspace)
@@ -373,34 +376,43 @@ def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact
         target = mp and chosen.get(person.id)
         rows.append(_row(person, mp, target, facts.get(person.id), METRICS, elapsed, total_days))
     report = PlanFact(kind, start, end, today, total_days, elapsed, rows)
-    product_ids = (
-        Target.objects.filter(
-            workspace_id=workspace.id,
-            period_kind=kind,
-            period_start=start,
-            pipeline__isnull=True,
-            product__isnull=False,
-        )
-        .values_list("product_id", flat=True)
-        .distinct()
+    # Then a section for each product and each pipeline with a target of the period.
+    keys = set(
+        Target.objects.filter(workspace_id=workspace.id, period_kind=kind, period_start=start)
+        .exclude(pipeline__isnull=True, product__isnull=True)
+        .values_list("pipeline_id", "product_id")
     )
-    for product in Product.objects.filter(id__in=list(product_ids)).order_by("position", "id"):
-        chosen = resolve_targets(workspace, kind, start, product.id)
+    products = Product.objects.in_bulk({product for _pipeline, product in keys if product})
+    pipelines = Pipeline.objects.in_bulk({pipeline for pipeline, _product in keys if pipeline})
+
+    def order(key):
+        pipeline, product = pipelines.get(key[0]), products.get(key[1])
+        return (
+            pipeline is not None,
+            (pipeline.position, pipeline.id) if pipeline else (0, 0),
+            product is not None,
+            (product.position, product.id) if product else (0, 0),
+        )
+
+    for pipeline_id, product_id in sorted(keys, key=order):
+        chosen = resolve_targets(workspace, kind, start, product_id, pipeline_id)
         plans = _manager_plans(chosen, today, histories, scope)
-        facts = period_facts(workspace, start, end, product.id)
-        product_rows = [
+        facts = period_facts(workspace, start, end, product_id, pipeline_id)
+        section_rows = [
             _row(
                 person,
                 plans[person.id],
                 chosen[person.id],
                 facts.get(person.id),
-                PRODUCT_METRICS,
+                DEAL_METRICS,
                 elapsed,
                 total_days,
             )
             for person in people
             if person.id in plans
         ]
-        if product_rows:
-            report.products.append(ProductFact(product, product_rows))
+        if not section_rows:
+            continue
+        section = DealsFact(pipelines.get(pipeline_id), products.get(product_id), section_rows)
+        (report.products if pipeline_id is None else report.pipelines).append(section)
     return report

@@ -166,6 +166,15 @@ class ProductPlanFact(Schema):
     )
 
 
+class PipelinePlanFact(Schema):
+    pipeline_id: int
+    product_id: int | None = Field(description="Null: every product in the pipeline.")
+    rows: list[PlanFactRow] = Field(
+        description="Revenue, won deals and new leads of the pipeline's deals (of that product"
+        " when one is named) only: calls and meetings are counted in the main rows."
+    )
+
+
 class PlanFactOut(Schema):
     period_kind: str
     period_start: date
@@ -177,4 +186,8 @@ class PlanFactOut(Schema):
     rows: list[PlanFactRow]
     products: list[ProductPlanFact] = Field(
         description="Each product with a target of the period: its managers' plan and fact."
+    )
+    pipelines: list[PipelinePlanFact] = Field(
+        description="Each pipeline (or product in a pipeline) with a target of the period: its"
+        " managers' plan and fact."
     )

@@ -26,7 +26,7 @@ from .actions import do_override_assumption, do_set_target, do_split_target, may
 from .forms import OverrideForm, PeriodForm, SplitForm, TargetForm
 from .models import PeriodKind, Scope, SplitEntry
 from .observed import definition
-from .plans import METRICS, PRODUCT_METRICS, plan_fact, target_plan
+from .plans import DEAL_METRICS, METRICS, plan_fact, target_plan
 
 
 def num(value, places: int = 0) -> str:
@@ -428,12 +428,13 @@ def fact(request):
     report = plan_fact(user.workspace, kind, start, timezone.localdate(), scope)
     currency = user.workspace.currency
     rows = [{"row": row, "cells": _cells(row, METRICS, currency)} for row in report.rows]
-    products = [
+    sections = [
         {
-            "product": pf.product,
-            "rows": [{"row": r, "cells": _cells(r, PRODUCT_METRICS, currency)} for r in pf.rows],
+            "product": section.product,
+            "pipeline": section.pipeline,
+            "rows": [{"row": r, "cells": _cells(r, DEAL_METRICS, currency)} for r in section.rows],
         }
-        for pf in report.products
+        for section in [*report.products, *report.pipelines]
     ]
     board = []
     for place, row in enumerate(report.leaderboard, 1):
@@ -452,8 +453,8 @@ def fact(request):
         "rows": rows,
         "board": board,
         "metrics": [(m, METRIC_LABELS[m]) for m in METRICS],
-        "products": products,
-        "product_metrics": [(m, METRIC_LABELS[m]) for m in PRODUCT_METRICS],
+        "sections": sections,
+        "deal_metrics": [(m, METRIC_LABELS[m]) for m in DEAL_METRICS],
         "definitions": [(m, METRIC_LABELS[m], definition(m)) for m in METRICS],
         "kind": kind,
         "start": start,
@@ -463,7 +464,7 @@ def fact(request):
         "at_risk": pct(rules.AT_RISK),
         "may_plan": may_plan(user),
         "targets_url": reverse("planning:targets") + f"?kind={kind}&start={start.isoformat()}",
-        "has_plan": any(r.target is not None for r in report.rows) or bool(products),
+        "has_plan": any(r.target is not None for r in report.rows) or bool(sections),
         "kinds": PeriodKind.choices,
     }
     return render(request, "planning/fact.html", ctx)

@@ -249,3 +249,46 @@ def test_a_period_without_product_targets_has_no_product_section(org, client):
     target_for(org, None)
     report = plan_fact(org.workspace, "month", this_month(), timezone.localdate(), None)
     assert report.products == []
+
+
+def test_a_pipeline_target_and_a_product_in_a_pipeline_get_their_own_sections(
+    org, audit, client, django_capture_on_commit_callbacks
+):
+    from voronka.testing.factories import make_pipeline
+
+    partners = make_pipeline(org.workspace, name="Партнёры", is_inbound=False)
+    won = partners.stages.get(kind="won")
+    with django_capture_on_commit_callbacks(execute=True):
+        sell(org, org.manager1, 700000, product=audit)  # the main pipeline: not counted below
+        for amount, product in ((400000, audit), (100000, None)):
+            deal = make_deal(
+                org.manager1, partners, owner=org.manager1, amount=Decimal(amount), product=product
+            )
+            do_move_deal(org.manager1, deal, won, at=timezone.now())
+    target_for(org, None, amount=2000000, pipeline=partners)
+    target_for(org, audit, amount=800000, pipeline=partners)
+    report = plan_fact(org.workspace, "month", this_month(), timezone.localdate(), None)
+
+    assert report.products == []
+    whole, product = report.pipelines
+    assert (whole.pipeline, whole.product, product.pipeline, product.product) == (
+        partners,
+        None,
+        partners,
+        audit,
+    )
+    mine = next(r for r in whole.rows if r.manager == org.manager1)
+    assert (mine.paces["revenue"].fact, mine.paces["won"].fact) == (Decimal(500000), 2)
+    assert mine.plan["revenue"] == Decimal(500000)  # a quarter of 2,000,000
+    mine = next(r for r in product.rows if r.manager == org.manager1)
+    assert mine.paces["revenue"].fact == Decimal(400000)
+
+    client.force_login(org.head)
+    html = client.get("/plan/fact/").content.decode()
+    assert html.count(f'data-pipeline="{partners.id}"') == 2
+    assert "Воронка «Партнёры»" in html and "Воронка «Партнёры», продукт «Аудит»" in html
+    body = Caller(org.head).get("/planning/plan-fact").json()
+    assert [(p["pipeline_id"], p["product_id"]) for p in body["pipelines"]] == [
+        (partners.id, None),
+        (partners.id, audit.id),
+    ]
