@@ -276,7 +276,7 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
             bool(first) if periodic else first == 0,
             reason,
             sign * n,
-            sign * c,
+            sign * int(c),  # PostgreSQL's sum of a bigint is a numeric (a Decimal here)
             sign * w,
         )
     for sign, _periodic, row in signed_rows(
@@ -302,9 +302,9 @@ def funnel_facts(sel: Selection, *, by_owner: bool = False, durations: bool = Tr
             {"n": Sum("count")},
         ):
             # Tens of thousands of rows: the histogram's dict is added to in place.
-            durations = out[row[0] if by_owner else None].durations
+            histogram = out[row[0] if by_owner else None].durations
             key = row[-4:-1]  # (metric, stage, hours)
-            durations[key] = durations.get(key, 0) + sign * row[-1]
+            histogram[key] = histogram.get(key, 0) + sign * row[-1]
     for facts in out.values():
         _pruned(facts)
     if by_owner:
