@@ -31,6 +31,12 @@ def test_the_head_decomposes_a_monthly_target_and_a_manager_sees_only_their_own(
     assert rows.count() == 4
     before = planned_calls(head, org.manager2)
     assert before > 0
+    # manager2 has made no calls in the window: a plan asking for calls is flagged.
+    warning = head.get_by_test_id("pace-warning")
+    assert str(org.manager2) in warning.inner_text()
+    assert head.locator(
+        f'[data-manager="{org.manager2.username}"] [data-testid="pace"]'
+    ).is_visible()
     head.screenshot(path="test-artifacts/planning-head.png", full_page=True)
 
     proposal = org.stage("КП отправлено")

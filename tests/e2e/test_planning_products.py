@@ -33,7 +33,18 @@ def test_the_head_sets_a_product_target_and_reads_its_decomposition(org, login):
     head.set_viewport_size({"width": 390, "height": 844})
     head.screenshot(path="test-artifacts/planning-product-390.png", full_page=True)
     head.set_viewport_size({"width": 1440, "height": 900})
+    # A target for the pipeline itself (all its products): a section of its own on plan vs fact.
+    head.goto("/plan/")
+    form = head.locator("#target-form")
+    form.locator("#id_pipeline").select_option(label=org.pipeline.name)
+    form.locator("#id_amount").fill("3 000 000")
+    form.locator("#id_split_method").select_option("equal")
+    form.get_by_role("button", name="Поставить план").click()
+    head.wait_for_url("**/plan/targets/*/")
     head.goto("/plan/fact/")
+    pipeline_section = head.locator(f'section[data-pipeline="{org.pipeline.id}"]')
+    assert f"Воронка «{org.pipeline.name}»" in pipeline_section.locator(".card-title").inner_text()
+    assert pipeline_section.locator("tbody tr").count() == 4
     head.screenshot(path="test-artifacts/planning-product-fact-1440.png", full_page=True)
 
     manager = login(org.manager1, viewport=(390, 844))
