@@ -69,6 +69,18 @@ from .models import (
 
 log = logging.getLogger("voronka.analytics")
 
+#: Every table a workspace's rollups are kept in (what a full rebuild empties and refills).
+ROLLUP_MODELS = (
+    StageEntryDay,
+    StageExitDay,
+    DurationDay,
+    StageEntryPeriod,
+    StageExitPeriod,
+    DurationPeriod,
+    CommunicationDay,
+    DealFootprint,
+)
+
 #: The job reads again the rows of the last few minutes: a transaction may commit late.
 SETTLE = timedelta(minutes=2)
 #: Rows per INSERT in bulk writes.
@@ -573,16 +585,7 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
         ) or 0
         started = time_.monotonic()
         with rebuild.sqlite_cache():
-            for model in (
-                StageEntryDay,
-                StageExitDay,
-                DurationDay,
-                StageEntryPeriod,
-                StageExitPeriod,
-                DurationPeriod,
-                CommunicationDay,
-                DealFootprint,
-            ):
+            for model in ROLLUP_MODELS:
                 rebuild.clear(model, ws)
             if timings is not None:
                 timings["delete"] = time_.monotonic() - started

@@ -22,7 +22,12 @@ from voronka.analytics.models import (
     StageExitPeriod,
 )
 from voronka.analytics.rebuild import offsets
-from voronka.analytics.rollups import rebuild_workspace, refresh_communications, refresh_deals
+from voronka.analytics.rollups import (
+    ROLLUP_MODELS,
+    rebuild_workspace,
+    refresh_communications,
+    refresh_deals,
+)
 from voronka.core.models import Workspace
 from voronka.inbox.models import Communication
 from voronka.sales.models import Deal, Pipeline, Stage, StageChange
@@ -225,16 +230,7 @@ def test_the_rebuild_equals_the_row_by_row_rollups(tz_name, deals, comms):
     )
     rebuild_workspace(ws)
     rebuilt = rollups(ws)
-    for model in (
-        StageEntryDay,
-        StageExitDay,
-        DurationDay,
-        StageEntryPeriod,
-        StageExitPeriod,
-        DurationPeriod,
-        CommunicationDay,
-        DealFootprint,
-    ):
+    for model in ROLLUP_MODELS:
         model.objects.filter(workspace=ws).delete()
     refresh_deals(ws.id, Deal.objects.filter(workspace=ws).values_list("id", flat=True))
     refresh_communications(ws.id, [c.id for c in made])
