@@ -227,7 +227,18 @@ def decomposition(request, target_id: PathId):
         "overall": _plan(tp.overall, tp.assumptions) if tp.overall and whole else None,
         "split_difference": tp.split.difference if tp.split and whole else None,
         "managers": [
-            {"manager_id": mp.manager.id, "plan": _plan(mp.plan, mp.assumptions)}
+            {
+                "manager_id": mp.manager.id,
+                "plan": _plan(mp.plan, mp.assumptions),
+                "pace": None
+                if mp.pace is None
+                else {
+                    "planned_calls_per_day": mp.pace.planned_per_day,
+                    "usual_calls_per_day": mp.pace.usual_per_day,
+                    "times": mp.pace.times,
+                    "stretch": mp.pace.is_stretch,
+                },
+            }
             for mp in tp.managers
         ],
     }

@@ -123,9 +123,21 @@ class PlanOut(Schema):
     assumptions: list[AssumptionOut]
 
 
+class PaceOut(Schema):
+    planned_calls_per_day: Decimal
+    usual_calls_per_day: Decimal | None = Field(
+        description="Outgoing calls a working day the manager made over the plan's window."
+    )
+    times: Decimal | None = Field(description="Planned ÷ usual; null when none were made.")
+    stretch: bool = Field(
+        description="More than 1.5 times the usual pace, or calls asked of someone who made none."
+    )
+
+
 class ManagerPlanOut(Schema):
     manager_id: int
     plan: PlanOut
+    pace: PaceOut | None = Field(description="Null when the plan is not possible.")
 
 
 class DecompositionOut(Schema):

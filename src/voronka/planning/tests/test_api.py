@@ -84,6 +84,10 @@ def test_the_decomposition_shows_every_step_and_an_override_recomputes_it(org, p
     assert body["overall"]["status"] == "ok"
     assert body["overall"]["won"] == 10
     assert body["overall"]["steps"][0]["what"] == "won"
+    paces = {m["manager_id"]: m["pace"] for m in body["managers"]}
+    # manager2 made no calls in the window: any call asked of them is a stretch.
+    assert paces[org.manager2.id]["usual_calls_per_day"] == "0.0"
+    assert (paces[org.manager2.id]["times"], paces[org.manager2.id]["stretch"]) == (None, True)
     stage = org.stage("КП отправлено")
     changed = head.post(
         f"/planning/targets/{company.id}/overrides", {"key": f"conversion:{stage.id}", "value": 0}
