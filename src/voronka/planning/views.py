@@ -28,6 +28,9 @@ from .models import PeriodKind, Scope, SplitEntry
 from .observed import definition
 from .plans import DEAL_METRICS, METRICS, plan_fact, target_plan
 
+#: How many of the managers whose plan outruns their pace the warning names (the worst first).
+NAMED_STRETCHES = 5
+
 
 def num(value, places: int = 0) -> str:
     """``value`` rounded half up to ``places`` (Django's number_format cuts digits off, which
@@ -254,7 +257,15 @@ def _decomposition_context(request, target, scope):
         }
         for mp in tp.managers
     ]
-    ctx["stretched"] = [mp for mp in tp.managers if mp.pace and mp.pace.is_stretch]
+    # The furthest from their usual pace first (none made at all before anyone); the warning
+    # names a few, the table marks every one.
+    stretched = sorted(
+        (mp for mp in tp.managers if mp.pace and mp.pace.is_stretch),
+        key=lambda mp: (mp.pace.times is not None, -(mp.pace.times or 0), str(mp.manager)),
+    )
+    ctx["stretched"] = stretched
+    ctx["stretched_named"] = stretched[:NAMED_STRETCHES]
+    ctx["stretched_more"] = len(stretched) - len(ctx["stretched_named"])
     ctx["pace_warning"] = num(rules.PACE_WARNING, 1)
     ctx["show_overall"] = sees_whole(user, target)
     if tp.split is not None and not tp.split.adds_up:

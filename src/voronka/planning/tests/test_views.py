@@ -245,3 +245,20 @@ def test_a_plan_far_above_a_managers_usual_calls_a_day_is_flagged(org, client):
     assert str(org.manager1) in warning
     row = html.split(f'data-manager="{org.manager1.username}"')[1].split("</tr>")[0]
     assert 'data-testid="pace"' in row and "×" in row
+
+
+def test_the_pace_warning_names_the_furthest_few_and_counts_the_rest(org, client, monkeypatch):
+    from voronka.planning import views
+
+    monkeypatch.setattr(views, "NAMED_STRETCHES", 2)
+    walk(org, org.manager1, won=10, lost_after_proposal=10)
+    target = set_company_target(org, amount=10000000)  # every manager far above their pace
+    client.force_login(org.head)
+    html = client.get(f"/plan/targets/{target.id}/").content.decode()
+    warning = html.split('data-testid="pace-warning"')[1].split("</div>")[0]
+    managers = [org.manager1, org.manager2, org.manager3, org.manager4]
+    named = [m for m in managers if str(m) in warning]
+    # Those who made no calls at all come first; manager1, who made some, is among the rest.
+    assert len(named) == 2 and org.manager1 not in named
+    assert "и ещё 2" in warning
+    assert html.count('data-testid="pace"') == 4  # the table marks every one
