@@ -99,7 +99,7 @@ def test_a_loss_asks_for_the_reason_and_is_refused_when_cancelled(org, login):
     with page.expect_response(is_move) as answer:
         dialog.get_by_role("button", name="Проиграна").click()
     assert answer.value.status == 200
-    assert alert.is_hidden()
+    alert.wait_for(state="hidden")  # hidden once the board has placed the answer's card
     deal = Deal.objects.get(pk=deal.pk)
     assert (deal.stage, deal.loss_reason) == (lost, "Выбрали конкурента")
     assert StageChange.objects.filter(deal=deal).count() == 2

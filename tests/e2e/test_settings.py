@@ -33,9 +33,14 @@ def test_the_head_adds_drags_renames_a_stage_and_cannot_delete_one_holding_deals
     with page.expect_response(lambda r: "/stages/reorder/" in r.url) as answer:
         handle.hover()
         page.mouse.down()
-        box = target.bounding_box()
-        page.mouse.move(box["x"] + 30, box["y"] + 4, steps=12)
-        page.mouse.move(box["x"] + 30, box["y"] + 2, steps=4)
+        # As a person does: move over the target's top edge and let go once the row shows there
+        # (the rows slide while they animate, so the edge is looked up again until it does).
+        for _ in range(10):
+            box = target.bounding_box()
+            page.mouse.move(box["x"] + 30, box["y"] + 2, steps=6)
+            if stage_order(page)[1] == "Демонстрация":
+                break
+            page.wait_for_timeout(200)
         page.mouse.up()
     assert answer.value.status == 200
     page.wait_for_load_state("networkidle")
