@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Q, Sum
+from django.db.models import Sum
+from django.utils import timezone
 
 from voronka.accounts.models import User
 from voronka.control.evaluate import COMMENTED
@@ -189,6 +190,12 @@ def funnel_stages(pipeline) -> list[rules.StageInfo]:
     ]
 
 
+def latest_local_day() -> date:
+    """A day no workspace has reached yet anywhere: today in UTC and one more (no time zone is
+    a whole day ahead of UTC). Nothing can have happened after it."""
+    return timezone.now().date() + timedelta(days=1)
+
+
 def _signed_parts(day_qs, period_qs, since: date, until: date, merge: bool):
     """(sign, queryset, from the periods?) covering ``[since, until]``: whole months, quarters
     and years from the period rollups (``period_qs``; None: read only daily rows), and the days
@@ -196,17 +203,13 @@ def _signed_parts(day_qs, period_qs, since: date, until: date, merge: bool):
     if period_qs is None:
         periods, ranges = [], [(since, until, 1)]
     else:
-        periods, ranges = rules.cover(since, until, merge=merge)
+        periods, ranges = rules.cover(since, until, merge=merge, empty_after=latest_local_day())
     if periods:
         yield 1, period_qs.filter(period__in=periods), True
-    for sign in (1, -1):
-        spans = [(a, b) for a, b, s in ranges if s == sign]
-        if not spans:
-            continue
-        where = Q()
-        for a, b in spans:
-            where |= Q(day__gte=a, day__lte=b)
-        yield sign, day_qs.filter(where), False
+    # A read per range: ranges joined by OR in one query can lead SQLite's planner away from
+    # the (pipeline, day) index to a scan of the whole workspace.
+    for first, last, sign in ranges:
+        yield sign, day_qs.filter(day__gte=first, day__lte=last), False
 
 
 def signed_sums(

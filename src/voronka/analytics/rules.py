@@ -19,6 +19,7 @@ Definitions used everywhere (the KPI catalogue and the pages repeat them in word
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -178,6 +179,47 @@ def percentiles(histogram: dict[int, int], ps) -> list[int | None]:
     return out  # every rank is reached: running ends at total
 
 
+class Cumulative:
+    """A histogram laid out for percentiles of itself less a part of it: its values in order
+    and the running count at each (values with no count left out)."""
+
+    __slots__ = ("values", "running", "total")
+
+    def __init__(self, histogram: dict[int, int]):
+        self.values = sorted(v for v, c in histogram.items() if c > 0)
+        self.running = []
+        total = 0
+        for value in self.values:
+            total += histogram[value]
+            self.running.append(total)
+        self.total = total
+
+    def percentile_without(self, part: dict[int, int], p: float) -> int | None:
+        """``percentile`` of this histogram less ``part`` (whose counts are each at most this
+        one's at the same value, as one manager's stays are of everyone's), without building
+        the difference: a binary search over the running counts, each less the part's."""
+        part_values = sorted(v for v, c in part.items() if c > 0)
+        part_running = []
+        taken = 0
+        for value in part_values:
+            taken += part[value]
+            part_running.append(taken)
+        total = self.total - taken
+        if total <= 0:
+            return None
+        rank = max(1, math.ceil(p / 100 * total))
+        values, running = self.values, self.running
+        lo, hi = 0, len(values) - 1
+        while lo < hi:  # the first value whose running count, less the part's, reaches rank
+            mid = (lo + hi) // 2
+            j = bisect_right(part_values, values[mid])
+            if running[mid] - (part_running[j - 1] if j else 0) >= rank:
+                hi = mid
+            else:
+                lo = mid + 1
+        return values[lo]
+
+
 # -- The funnel ----------------------------------------------------------------------------------
 
 
@@ -277,9 +319,17 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def funnel_rows(stages: list[StageInfo], facts: Facts) -> list[FunnelRow]:
+def funnel_rows(
+    stages: list[StageInfo],
+    facts: Facts,
+    *,
+    histograms: dict[int, dict[int, int]] | None = None,
+    spread: bool = True,
+) -> list[FunnelRow]:
     """The funnel: per stage the entries, their amount, the share that moved on (to the next
-    step) and that ended in a win, and the time spent (median, p75, p90 of finished stays)."""
+    step) and that ended in a win, and the time spent (median, p75, p90 of finished stays;
+    the median only when ``spread`` is false). ``histograms``: ``stage_histograms(facts)``,
+    when the caller has them already."""
     by_id = {s.id: s for s in stages}
     ordered = ordered_stages(stages)
     rows = {s.id: FunnelRow(stage=s) for s in ordered}
@@ -299,18 +349,18 @@ def funnel_rows(stages: list[StageInfo], facts: Facts) -> list[FunnelRow]:
             row.left += left
             if moves_on(row.stage, by_id.get(to_id)):
                 row.moved_on += left
-    histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    for (metric, stage_id, hours), count in facts.durations.items():
-        if metric == "stage":
-            h = histograms[stage_id]
-            h[hours] = h.get(hours, 0) + count
+    if histograms is None:
+        histograms = stage_histograms(facts)
     for row in rows.values():
         if row.stage.kind == OPEN:
             row.to_next = rate(row.moved_on, row.entered)
             row.to_won = rate(row.later_won, row.entered)
         h = histograms.get(row.stage.id, {})
         row.stays = sum(h.values())
-        row.median_hours, row.p75_hours, row.p90_hours = percentiles(h, (50, 75, 90))
+        if spread:
+            row.median_hours, row.p75_hours, row.p90_hours = percentiles(h, (50, 75, 90))
+        else:
+            row.median_hours = percentiles(h, (50,))[0]
     return [rows[s.id] for s in ordered]
 
 
@@ -402,10 +452,11 @@ def find_bottlenecks(
             total.add(facts)
     company_rows = {r.stage.id: r for r in funnel_rows(stages, total)}
     if len(by_owner) > 1:
-        whole = stage_histograms(total)
+        whole = {stage_id: Cumulative(h) for stage_id, h in stage_histograms(total).items()}
+        nothing = Cumulative({})
         for owner_id in sorted(by_owner):
-            mine = funnel_rows(stages, by_owner[owner_id])
             hours = stage_histograms(by_owner[owner_id])
+            mine = funnel_rows(stages, by_owner[owner_id], histograms=hours, spread=False)
             for row in mine:
                 if row.stage.kind != OPEN or row.entered < MIN_ENTRIES:
                     continue
@@ -413,10 +464,9 @@ def find_bottlenecks(
                 company = company_rows[row.stage.id]
                 peer_entered = company.entered - row.entered
                 peer_rate = rate(company.moved_on - row.moved_on, peer_entered)
-                theirs = dict(whole.get(row.stage.id, {}))
-                for bucket, count in hours.get(row.stage.id, {}).items():
-                    theirs[bucket] = theirs.get(bucket, 0) - count
-                peer_hours = percentile(theirs, 50)
+                peer_hours = whole.get(row.stage.id, nothing).percentile_without(
+                    hours.get(row.stage.id, {}), 50
+                )
                 low = (
                     row.to_next is not None
                     and peer_rate
@@ -536,21 +586,29 @@ def _month_end(first: date) -> date:
 
 
 def cover(
-    since: date, until: date, *, merge: bool = True
+    since: date, until: date, *, merge: bool = True, empty_after: date | None = None
 ) -> tuple[list[str], list[tuple[date, date, int]]]:
     """The days ``since``..``until`` (both included) as whole periods plus signed day ranges:
     (period keys, [(first day, last day, +1 or -1)]) whose sum is exactly those days.
 
     A month the range only partly covers is read as its days when they are fewer than the
-    days it leaves out, otherwise as the whole month less the days left out (a period ending
-    today leaves out only days without history). Whole months are merged into quarters and
-    years where these lie inside (unless ``merge`` is false), so two years are a handful of
-    blocks.
+    days it leaves out, otherwise as the whole month less the days left out. Whole months are
+    merged into quarters and years where these lie inside (unless ``merge`` is false), so two
+    years are a handful of blocks. Days after ``empty_after`` (the latest day anything can
+    have happened on) hold no history: leaving them out costs nothing, so a period ending
+    today reads its month, quarter or year whole, less the days and months still to come.
     """
     periods: list[str] = []
     ranges: list[tuple[date, date, int]] = []
     if since > until:
         return periods, ranges
+
+    def cost(first: date, last: date) -> int:
+        """Days from ``first`` to ``last`` that may hold history."""
+        if empty_after is not None:
+            last = min(last, empty_after)
+        return max(0, last.toordinal() - first.toordinal() + 1)
+
     months: list[date] = []
     first = since.replace(day=1)
     while first <= until:
@@ -558,7 +616,10 @@ def cover(
         lo, hi = max(since, first), min(until, last)
         inside = hi.toordinal() - lo.toordinal() + 1
         outside = last.toordinal() - first.toordinal() + 1 - inside
-        if outside == 0 or outside < inside:
+        left_out = lo.toordinal() - first.toordinal()
+        if hi < last:
+            left_out += cost(date.fromordinal(hi.toordinal() + 1), last)
+        if outside == 0 or left_out < inside:
             months.append(first)
             if lo > first:
                 ranges.append((first, date.fromordinal(lo.toordinal() - 1), -1))
@@ -568,21 +629,47 @@ def cover(
             ranges.append((lo, hi, 1))
         first = date.fromordinal(last.toordinal() + 1)
     whole = set(months)
+    # Months of the last month's year that lie after both the range and empty_after: a quarter
+    # or year may take them in (and leave them out again as days, which nothing has).
+    to_come: set[date] = set()
+    if merge and empty_after is not None and months and months[-1].month < 12:
+        m = date(months[-1].year, months[-1].month + 1, 1)
+        while m.year == months[-1].year:
+            if m > until and m > empty_after:
+                to_come.add(m)
+            m = date.fromordinal(_month_end(m).toordinal() + 1)
+    have = whole | to_come
     i = 0
     while i < len(months):
         m = months[i]
         year = [date(m.year, k, 1) for k in range(1, 13)]
         quarter = [date(m.year, m.month + k, 1) for k in range(3)] if m.month % 3 == 1 else []
-        if merge and m.month == 1 and whole.issuperset(year):
+        if merge and m.month == 1 and have.issuperset(year):
             periods.append(year_key(m))
-            i += 12
-        elif merge and quarter and whole.issuperset(quarter):
+            taken = year
+        elif merge and quarter and have.issuperset(quarter):
             periods.append(quarter_key(m))
-            i += 3
+            taken = quarter
         else:
             periods.append(month_key(m))
-            i += 1
-    return periods, ranges
+            taken = [m]
+        for k in taken:
+            if k in to_come:
+                ranges.append((k, _month_end(k), -1))
+        i += sum(1 for k in taken if k in whole)
+    return periods, _joined(ranges)
+
+
+def _joined(ranges: list[tuple[date, date, int]]) -> list[tuple[date, date, int]]:
+    """The ranges (in order), with one that starts the day after its predecessor of the same
+    sign ends joined to it: fewer, longer reads."""
+    out: list[tuple[date, date, int]] = []
+    for first, last, sign in sorted(ranges):
+        if out and out[-1][2] == sign and out[-1][1].toordinal() + 1 == first.toordinal():
+            out[-1] = (out[-1][0], last, sign)
+        else:
+            out.append((first, last, sign))
+    return out
 
 
 # -- What a stage means for the KPIs -------------------------------------------------------------

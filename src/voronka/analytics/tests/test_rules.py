@@ -26,7 +26,15 @@ def test_rules_import_only_the_standard_library():
         if isinstance(node, ast.Import)
         for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert names <= {"__future__", "math", "collections", "dataclasses", "datetime", "zoneinfo"}
+    assert names <= {
+        "__future__",
+        "bisect",
+        "math",
+        "collections",
+        "dataclasses",
+        "datetime",
+        "zoneinfo",
+    }
 
 
 def test_durations_keep_hours_for_three_days_then_whole_days():
@@ -55,6 +63,19 @@ def test_percentiles_at_once_equal_the_values_laid_out_one_by_one(histogram, ps)
     values = sorted(v for v, c in histogram.items() for _ in range(max(c, 0)))
     expected = [values[math.ceil(p / 100 * len(values)) - 1] if values else None for p in ps]
     assert rules.percentiles(histogram, ps) == expected
+
+
+@given(
+    st.dictionaries(st.integers(0, 500), st.integers(0, 40), max_size=30),
+    st.data(),
+    st.integers(1, 100),
+)
+def test_a_percentile_of_the_others_equals_that_of_everyone_less_one(everyone, data, p):
+    # One manager's stays are a part of everyone's: at most everyone's count at each value.
+    part = {v: data.draw(st.integers(0, c)) for v, c in everyone.items()}
+    others = {v: c - part[v] for v, c in everyone.items()}
+    expected = rules.percentile(others, p)
+    assert rules.Cumulative(everyone).percentile_without(part, p) == expected
 
 
 def test_a_deal_entering_after_midnight_belongs_to_the_next_local_day():
@@ -133,10 +154,14 @@ def test_weeks_start_on_monday_and_months_on_the_first():
     assert rules.bucket_start(day, "month").day == 1
 
 
-@given(since=st.dates(date(2023, 1, 1), date(2027, 12, 31)), length=st.integers(-3, 900))
-def test_a_period_is_covered_exactly_once_by_its_blocks_and_signed_days(since, length):
+@given(
+    since=st.dates(date(2023, 1, 1), date(2027, 12, 31)),
+    length=st.integers(-3, 900),
+    empty_after=st.none() | st.dates(date(2023, 1, 1), date(2028, 12, 31)),
+)
+def test_a_period_is_covered_exactly_once_by_its_blocks_and_signed_days(since, length, empty_after):
     until = since + timedelta(days=length)
-    periods, ranges = rules.cover(since, until)
+    periods, ranges = rules.cover(since, until, empty_after=empty_after)
     times: dict[date, int] = {}
     for key in periods:
         year = int(key[:4])
@@ -167,3 +192,24 @@ def test_two_years_ending_today_are_a_handful_of_blocks():
         (date(2024, 11, 27), date(2024, 11, 30), 1),
         (date(2026, 11, 27), date(2026, 11, 30), -1),
     ]
+
+
+def test_a_period_ending_today_reads_its_year_whole_less_the_days_to_come():
+    today = date(2026, 11, 26)
+    periods, ranges = rules.cover(date(2024, 11, 27), today, empty_after=today)
+    assert periods == ["2024-12", "2025", "2026"]
+    assert ranges == [
+        (date(2024, 11, 27), date(2024, 11, 30), 1),
+        (date(2026, 11, 27), date(2026, 12, 31), -1),  # the rest of the month and December
+    ]
+    # A quarter to date: its last month's days to come cost nothing to leave out.
+    periods, ranges = rules.cover(
+        date(2026, 10, 1), date(2026, 10, 20), empty_after=date(2026, 10, 20)
+    )
+    assert periods == ["2026-Q4"]
+    assert ranges == [(date(2026, 10, 21), date(2026, 12, 31), -1)]
+    # In the past, nothing changes: a month's days are read when they are fewer.
+    assert rules.cover(date(2025, 10, 1), date(2025, 10, 10), empty_after=today) == (
+        [],
+        [(date(2025, 10, 1), date(2025, 10, 10), 1)],
+    )
