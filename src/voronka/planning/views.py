@@ -12,9 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import get_format
-from django.utils.numberformat import format as number_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from voronka.core.errors import DomainError
@@ -32,20 +31,31 @@ from .plans import DEAL_METRICS, METRICS, plan_fact, target_plan
 NAMED_STRETCHES = 5
 
 
+_SEPARATORS: dict[str | None, dict[int, str]] = {}
+
+
+def _separators() -> dict[int, str]:
+    """The reader's language's thousands and decimal separators, as ``str.translate`` takes
+    them in place of Python's own ``,`` and ``.`` (looked up once per language)."""
+    language = get_language()
+    found = _SEPARATORS.get(language)
+    if found is None:
+        found = _SEPARATORS[language] = {
+            ord(","): get_format("THOUSAND_SEPARATOR"),
+            ord("."): get_format("DECIMAL_SEPARATOR"),
+        }
+    return found
+
+
 def num(value, places: int = 0) -> str:
     """``value`` rounded half up to ``places`` (Django's number_format cuts digits off, which
-    shows 49.05 as «49,0» next to its rounded-up «50»), without a ``,0`` for whole numbers."""
+    shows 49.05 as «49,0» next to its rounded-up «50»), without a ``,0`` for whole numbers,
+    thousands grouped. A page of plans shows a thousand of these: Python formats, then the
+    language's separators replace its own."""
     value = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if places and value == value.to_integral_value():
         places = 0
-    return number_format(
-        value,
-        get_format("DECIMAL_SEPARATOR"),
-        decimal_pos=places,
-        grouping=3,
-        thousand_sep=get_format("THOUSAND_SEPARATOR"),
-        force_grouping=True,
-    )
+    return f"{value:,.{places}f}".translate(_separators())
 
 
 def pct(value) -> str:
