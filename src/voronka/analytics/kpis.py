@@ -117,7 +117,8 @@ KPIS: dict[str, Kpi] = {
             "days",
             _(
                 "The median time from a deal's creation to its win, for the deals won in the "
-                "period (whole hours under three days, whole days above)."
+                "period (whole hours under three days, whole days under four weeks, whole "
+                "weeks above)."
             ),
         ),
         Kpi(

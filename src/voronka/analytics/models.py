@@ -74,7 +74,8 @@ class _Durations(models.Model):
     began) and cycles from a deal's creation to its win (metric "cycle", when it was won).
 
     ``hours`` is the duration's bucket (``rules.duration_bucket``): whole hours below three
-    days, whole days (in hours) above; medians and percentiles are exact at that resolution.
+    days, whole days (in hours) below four weeks, whole weeks (in hours) above; medians and
+    percentiles are exact at that resolution.
     """
 
     metric = models.CharField(max_length=5)

@@ -132,8 +132,12 @@ class Dialect:
     def bucket(self, seconds: str) -> str:
         """``rules.duration_bucket`` of an integer expression."""
         s = f"(CASE WHEN {seconds} < 0 THEN 0 ELSE {seconds} END)"
-        hourly = rules.HOURLY_UNTIL
-        return f"(CASE WHEN {s} / 3600 < {hourly} THEN {s} / 3600 ELSE ({s} / 86400) * 24 END)"
+        hourly, daily = rules.HOURLY_UNTIL, rules.DAILY_UNTIL
+        return (
+            f"(CASE WHEN {s} / 3600 < {hourly} THEN {s} / 3600"
+            f" WHEN {s} / 86400 < {daily} THEN ({s} / 86400) * 24"
+            f" ELSE ({s} / 604800) * 168 END)"
+        )
 
     def cents(self, column: str) -> str:
         if self.pg:

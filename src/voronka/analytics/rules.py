@@ -27,18 +27,25 @@ from zoneinfo import ZoneInfo
 
 OPEN, WON, LOST = "open", "won", "lost"
 
-#: Durations below this many hours keep whole hours; longer ones are counted in whole days.
+#: Durations below this many hours keep whole hours…
 HOURLY_UNTIL = 72
+#: …those below this many days whole days, and longer ones whole weeks: a stay of months is
+#: read to the week, and two years of stays are a few hundred buckets per manager and stage.
+DAILY_UNTIL = 28
 
 
 def duration_bucket(seconds: float) -> int:
     """The histogram bucket of a duration, in hours: whole hours below three days, whole days
-    (expressed in hours) from there on. Percentiles are exact at this resolution."""
+    (expressed in hours) below four weeks, whole weeks (in hours) from there on. Percentiles
+    are exact at this resolution."""
     seconds = max(0, int(seconds))
     hours = seconds // 3600
     if hours < HOURLY_UNTIL:
         return hours
-    return (seconds // 86400) * 24
+    days = seconds // 86400
+    if days < DAILY_UNTIL:
+        return days * 24
+    return (days // 7) * 7 * 24
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:

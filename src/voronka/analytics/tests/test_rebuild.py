@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from voronka.analytics.models import (
     StageExitDay,
     StageExitPeriod,
 )
-from voronka.analytics.rebuild import offsets
+from voronka.analytics.rebuild import Dialect, offsets
 from voronka.analytics.rollups import (
     ROLLUP_MODELS,
     rebuild_workspace,
@@ -235,6 +236,18 @@ def test_the_rebuild_equals_the_row_by_row_rollups(tz_name, deals, comms):
     refresh_deals(ws.id, Deal.objects.filter(workspace=ws).values_list("id", flat=True))
     refresh_communications(ws.id, [c.id for c in made])
     assert rebuilt == rollups(ws)
+
+
+@pytest.mark.django_db
+def test_the_database_buckets_a_duration_as_the_rules_do():
+    edges = [-5, 0, 3599, 3600, 71 * 3600 + 3599, 72 * 3600, 27 * 86400 + 86399, 28 * 86400]
+    edges += [34 * 86400 + 86399, 35 * 86400, 100 * 86400, 800 * 86400 + 7]
+    bucket = Dialect(connection.vendor).bucket("v")
+    values = " UNION ALL ".join(f"SELECT {v} AS v" for v in edges)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT v, {bucket} FROM ({values}) AS t ORDER BY v")
+        got = cursor.fetchall()
+    assert got == [(v, rules.duration_bucket(v)) for v in sorted(edges)]
 
 
 @pytest.mark.parametrize("tz_name", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])

@@ -37,11 +37,15 @@ def test_rules_import_only_the_standard_library():
     }
 
 
-def test_durations_keep_hours_for_three_days_then_whole_days():
+def test_durations_keep_hours_for_three_days_then_whole_days_then_whole_weeks():
     assert rules.duration_bucket(3599) == 0
     assert rules.duration_bucket(71 * 3600 + 59) == 71
     assert rules.duration_bucket(73 * 3600) == 72
     assert rules.duration_bucket(9 * 86400 + 5 * 3600) == 9 * 24
+    assert rules.duration_bucket(27 * 86400 + 86399) == 27 * 24
+    assert rules.duration_bucket(28 * 86400) == 28 * 24
+    assert rules.duration_bucket(34 * 86400 + 86399) == 28 * 24  # the fifth week
+    assert rules.duration_bucket(100 * 86400) == 98 * 24
 
 
 def test_percentiles_are_nearest_rank():
