@@ -335,3 +335,32 @@ class DurationPeriod(_PeriodRollup, _Durations):
                 name="durationperiod_key",
             )
         ]
+
+
+class CommunicationPeriod(models.Model):
+    """The communications per author of ``CommunicationDay``, summed per calendar month
+    ("2025-11"), quarter ("2025-Q4") and year ("2025"): a total over weeks or months reads a
+    few blocks instead of a row per author, kind and day (``queries.kpi_values``)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    author_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8)
+    direction = models.CharField(max_length=3, blank=True)
+    outcome = models.CharField(max_length=10, blank=True)
+    count = models.IntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+    commented = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("communications per period")
+        verbose_name_plural = _("communications per period")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "period", "author_id", "kind", "direction", "outcome"],
+                name="communicationperiod_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.kind} by {self.author_id}: {self.count}"

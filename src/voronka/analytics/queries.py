@@ -39,6 +39,7 @@ from . import rules
 from .kpis import COUNTED, KPIS, Kpi
 from .models import (
     CommunicationDay,
+    CommunicationPeriod,
     DealFootprint,
     DurationDay,
     DurationPeriod,
@@ -625,17 +626,43 @@ def kpi_values(
         "comment_share",
     }
     if comm_codes & set(codes):
-        # A total needs no day: the database sums the days (a row per author and kind, not
-        # per author, kind and day).
-        by_day = ["day"] if granularity != "total" else []
-        for author_id, *day, kind, direction, outcome, n, secs, commented in (
-            base(CommunicationDay.objects, "author_id")
-            .values("author_id", *by_day, "kind", "direction", "outcome")
-            .annotate(n=Sum("count"), s=Sum("seconds"), k=Sum("commented"))
-            .order_by()
-            .values_list("author_id", *by_day, "kind", "direction", "outcome", "n", "s", "k")
-        ):
-            a = acc[(who(author_id), bucket(day[0]) if day else date.min)]
+        group = ["author_id", "kind", "direction", "outcome"]
+        sums = {"n": Sum("count"), "s": Sum("seconds"), "k": Sum("commented")}
+        if granularity == "total":
+            # A total needs no day: whole months, quarters and years summed by the database,
+            # the days at the edges added or taken away (a row per author and kind).
+            rows = (
+                (sign, author_id, date.min, kind, direction, outcome, n, secs, commented)
+                for sign, _periodic, (
+                    author_id,
+                    kind,
+                    direction,
+                    outcome,
+                    n,
+                    secs,
+                    commented,
+                ) in signed_rows(
+                    base(CommunicationDay.objects, "author_id", days=False),
+                    base(CommunicationPeriod.objects, "author_id", days=False),
+                    since,
+                    until,
+                    group,
+                    group,
+                    sums,
+                )
+            )
+        else:
+            rows = (
+                (1, *row)
+                for row in base(CommunicationDay.objects, "author_id")
+                .values("day", *group)
+                .annotate(**sums)
+                .order_by()
+                .values_list("author_id", "day", "kind", "direction", "outcome", *sums)
+            )
+        for sign, author_id, day, kind, direction, outcome, n, secs, commented in rows:
+            n, secs, commented = sign * n, sign * int(secs), sign * commented
+            a = acc[(who(author_id), bucket(day))]
             if kind == CommKind.CALL:
                 if direction == Direction.OUTGOING:
                     a["calls_out"] += n

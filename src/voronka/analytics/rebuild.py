@@ -43,6 +43,7 @@ from voronka.sales.models import Deal, Stage, StageChange
 from . import rules
 from .models import (
     CommunicationDay,
+    CommunicationPeriod,
     DealFootprint,
     DurationDay,
     DurationPeriod,
@@ -384,6 +385,12 @@ def rebuild_deals(ws: int, tz: ZoneInfo, timings: dict | None = None) -> dict:
     }
 
 
+#: The quarter ("2025-Q4") of a month's period key ("2025-11"), in SQL.
+QUARTER_OF_MONTH = (
+    "substr(period, 1, 4) || '-Q' || ((CAST(substr(period, 6, 2) AS INTEGER) + 2) / 3)"
+)
+
+
 def rebuild_periods(cur, ws: int, d: Dialect) -> int:
     """The month, quarter and year rollups from the workspace's daily ones (just written):
     months from the days, quarters and years from the months. Returns the rows written."""
@@ -411,7 +418,6 @@ def rebuild_periods(cur, ws: int, d: Dialect) -> int:
             [q("count")],
         ),
     ]
-    quarter = "substr(period, 1, 4) || '-Q' || ((CAST(substr(period, 6, 2) AS INTEGER) + 2) / 3)"
     written = 0
     for period_model, day_model, keys, day_keys, values in tables:
         target = _table(period_model)
@@ -428,7 +434,7 @@ def rebuild_periods(cur, ws: int, d: Dialect) -> int:
             [ws, ws],
         )
         written += cur.rowcount
-        for expr in (quarter, "substr(period, 1, 4)"):
+        for expr in (QUARTER_OF_MONTH, "substr(period, 1, 4)"):
             cur.execute(
                 f"""
                 INSERT INTO {target} (workspace_id, period, pipeline_id, owner_id, {keys}, {names})
@@ -510,6 +516,7 @@ def rebuild_communications(
         )
         written = cur.rowcount
         if not d.pg:
+            written += communication_periods(cur, ws, d)
             return _done(written, timings, started)
         # The comments the statement could not judge: whitespace other than single spaces.
         out_field = ", c.outcome" if HAS_OUTCOME else ""
@@ -547,7 +554,41 @@ def rebuild_communications(
             direction=direction,
             outcome=outcome_,
         ).update(commented=F("commented") + n)
+    with connection.cursor() as cur:
+        written += communication_periods(cur, ws, d)
     return _done(written, timings, started)
+
+
+def communication_periods(cur, ws: int, d: Dialect) -> int:
+    """The communications per month, quarter and year from the workspace's daily rows (just
+    written): months from the days, quarters and years from the months. Returns the rows."""
+    target, count = _table(CommunicationPeriod), connection.ops.quote_name("count")
+    keys = "author_id, kind, direction, outcome"
+    names = f"{count}, seconds, commented"
+    sums = f"SUM({count}), SUM(seconds), SUM(commented)"
+    cur.execute(
+        f"""
+        INSERT INTO {target} (workspace_id, period, {keys}, {names})
+        SELECT %s, {d.month("day")}, {keys}, {sums}
+        FROM {_table(CommunicationDay)} WHERE workspace_id = %s
+        GROUP BY {d.month("day")}, {keys}
+        """,
+        [ws, ws],
+    )
+    written = cur.rowcount
+    for expr in (QUARTER_OF_MONTH, "substr(period, 1, 4)"):
+        cur.execute(
+            f"""
+            INSERT INTO {target} (workspace_id, period, {keys}, {names})
+            SELECT %s, {expr}, {keys}, {sums}
+            FROM {target} WHERE workspace_id = %s AND length(period) = 7
+                AND substr(period, 6, 1) <> 'Q'
+            GROUP BY {expr}, {keys}
+            """,
+            [ws, ws],
+        )
+        written += cur.rowcount
+    return written
 
 
 def _done(written: int, timings: dict | None, started: float) -> int:

@@ -57,6 +57,7 @@ from voronka.sales.models import Deal, Stage, StageChange
 from . import rules
 from .models import (
     CommunicationDay,
+    CommunicationPeriod,
     DealFootprint,
     DurationDay,
     DurationPeriod,
@@ -78,6 +79,7 @@ ROLLUP_MODELS = (
     StageExitPeriod,
     DurationPeriod,
     CommunicationDay,
+    CommunicationPeriod,
     DealFootprint,
 )
 
@@ -389,9 +391,39 @@ def refresh_communication_days(workspace_id: int, author_days) -> None:
             )
             qs = qs.filter(author__isnull=True) if not author_id else qs.filter(author_id=author_id)
             counts = _comm_counts(_comm_values(qs.order_by(), min_length), tz)
-            CommunicationDay.objects.filter(
+            day_rows = CommunicationDay.objects.filter(
                 workspace_id=workspace_id, author_id=author_id, day=day
-            ).delete()
+            )
+            # The day's month, quarter and year change by what the day itself changes.
+            change: dict[tuple, list[int]] = {
+                key[2:]: list(v) for key, v in counts.items() if key[0] == day
+            }
+            for *key, n, secs, commented in day_rows.values_list(
+                "kind", "direction", "outcome", "count", "seconds", "commented"
+            ):
+                row = change.setdefault(tuple(key), [0, 0, 0])
+                row[0] -= n
+                row[1] -= secs
+                row[2] -= commented
+            for (kind, direction, outcome), values in sorted(change.items()):
+                if not any(values):
+                    continue
+                for period in rules.period_keys(day):
+                    fields = {
+                        "period": period,
+                        "author_id": author_id,
+                        "kind": kind,
+                        "direction": direction,
+                        "outcome": outcome,
+                    }
+                    _add(
+                        CommunicationPeriod,
+                        workspace_id,
+                        fields,
+                        ("count", "seconds", "commented"),
+                        values,
+                    )
+            day_rows.delete()
             CommunicationDay.objects.bulk_create(
                 CommunicationDay(
                     workspace_id=workspace_id,

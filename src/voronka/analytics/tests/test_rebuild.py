@@ -14,6 +14,7 @@ from voronka.accounts.models import Role, User
 from voronka.analytics import rules
 from voronka.analytics.models import (
     CommunicationDay,
+    CommunicationPeriod,
     DealFootprint,
     DurationDay,
     DurationPeriod,
@@ -119,6 +120,17 @@ def rollups(ws) -> dict:
         "communications": rows(
             CommunicationDay,
             "day",
+            "author_id",
+            "kind",
+            "direction",
+            "outcome",
+            "count",
+            "seconds",
+            "commented",
+        ),
+        "communication_periods": rows(
+            CommunicationPeriod,
+            "period",
             "author_id",
             "kind",
             "direction",

@@ -1,12 +1,13 @@
 """The rollups follow the deals and communications as they are written."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from voronka.analytics import queries
-from voronka.analytics.models import StageEntryDay
+from voronka.analytics.models import CommunicationPeriod, StageEntryDay
 from voronka.analytics.rollups import rebuild_workspace, refresh_workspace
 from voronka.control.evaluate import local_today
 from voronka.inbox.actions import do_log_communication
@@ -164,3 +165,66 @@ def test_saving_a_client_without_a_new_segment_leaves_the_rollups_alone(
     with django_capture_on_commit_callbacks() as callbacks:
         client.save()
     assert [c for c in callbacks if c.__qualname__.startswith(company_saved.__name__)]
+
+
+def test_calls_over_whole_months_are_counted_from_the_periods_as_from_the_days(
+    org, django_capture_on_commit_callbacks
+):
+    tz = ZoneInfo(org.workspace.timezone)
+    deal = make_deal(org.manager1, org.pipeline, owner=org.manager1)
+    calls = []
+    for day in (date(2026, 3, 10), date(2026, 4, 15), date(2026, 5, 31)):
+        at = timezone.datetime.combine(day, timezone.datetime.min.time(), tzinfo=tz)
+        with django_capture_on_commit_callbacks(execute=True):
+            calls.append(
+                do_log_communication(
+                    org.manager1,
+                    kind="call",
+                    direction="out",
+                    deal=deal,
+                    duration_seconds=60,
+                    occurred_at=at.replace(hour=12),
+                )
+            )
+    assert CommunicationPeriod.objects.filter(workspace=org.workspace, period="2026-Q2").exists()
+
+    def calls_out(since, until, granularity="total"):
+        values = queries.kpi_values(
+            org.workspace,
+            ["calls_out"],
+            owners=[org.manager1.id],
+            since=since,
+            until=until,
+            granularity=granularity,
+        )
+        return sum(v for v in values.values() if v)
+
+    # March less its first days, April and May whole, a quarter, the year.
+    assert calls_out(date(2026, 3, 5), date(2026, 5, 31)) == 3
+    assert calls_out(date(2026, 3, 11), date(2026, 5, 30)) == 1
+    assert calls_out(date(2026, 1, 1), date(2026, 12, 31)) == 3
+    assert calls_out(date(2026, 4, 1), date(2026, 6, 30)) == 2
+    for since, until in (
+        (date(2026, 3, 1), date(2026, 6, 30)),
+        (date(2026, 4, 16), date(2026, 5, 31)),
+    ):
+        assert calls_out(since, until) == calls_out(since, until, "day")
+
+    # A call that turns out to have been incoming leaves the months, the quarter and the year.
+    with django_capture_on_commit_callbacks(execute=True):
+        calls[1].direction = "in"
+        calls[1].save()
+    assert calls_out(date(2026, 4, 1), date(2026, 6, 30)) == 1
+    assert calls_out(date(2026, 1, 1), date(2026, 12, 31)) == 2
+    before = set(
+        CommunicationPeriod.objects.filter(workspace=org.workspace).values_list(
+            "period", "author_id", "kind", "direction", "outcome", "count", "seconds"
+        )
+    )
+    rebuild_workspace(org.workspace)
+    after = set(
+        CommunicationPeriod.objects.filter(workspace=org.workspace).values_list(
+            "period", "author_id", "kind", "direction", "outcome", "count", "seconds"
+        )
+    )
+    assert after == before
