@@ -598,7 +598,8 @@ def refresh_all() -> None:
 
 def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict:
     """Recompute every rollup of the workspace from its raw history, set-based, in one
-    transaction (``analytics.rebuild``); ``timings`` receives the seconds of each step."""
+    transaction (``analytics.rebuild``), then clear the old rows it left (``rebuild.vacuum``);
+    ``timings`` receives the seconds of each step."""
     from . import rebuild
 
     tz = ZoneInfo(workspace.timezone)
@@ -634,6 +635,9 @@ def rebuild_workspace(workspace: Workspace, timings: dict | None = None) -> dict
                 "stale": False,
             },
         )
+    started = time_.monotonic()
+    if rebuild.vacuum(ROLLUP_MODELS) and timings is not None:
+        timings["vacuum"] = time_.monotonic() - started
     return {
         "deals": deals["deals"],
         "rows": deals["rows"],

@@ -283,3 +283,21 @@ def test_the_offsets_follow_the_clock_changes(tz_name):
     for start, _seconds in spans[1:]:
         before = start - timedelta(seconds=1)
         assert offset_at(before) == before.astimezone(tz).utcoffset().total_seconds()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_on_postgresql_clears_the_rows_it_replaced():
+    ws = Workspace.objects.create(name="V", timezone="Europe/Moscow")
+    timings: dict = {}
+    rebuild_workspace(ws, timings)
+    if connection.vendor != "postgresql":
+        assert "vacuum" not in timings  # SQLite reuses the freed pages by itself
+        return
+    assert "vacuum" in timings
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL"
+            " AND last_analyze IS NOT NULL"
+        )
+        vacuumed = {row[0] for row in cursor.fetchall()}
+    assert {m._meta.db_table for m in ROLLUP_MODELS} <= vacuumed
