@@ -186,6 +186,16 @@ def percentiles(histogram: dict[int, int], ps) -> list[int | None]:
     return out  # every rank is reached: running ends at total
 
 
+def _running(histogram: dict[int, int]) -> tuple[list[int], list[int]]:
+    """The histogram's values with a count, in order, and the running count at each."""
+    values = sorted(v for v, c in histogram.items() if c > 0)
+    running, total = [], 0
+    for value in values:
+        total += histogram[value]
+        running.append(total)
+    return values, running
+
+
 class Cumulative:
     """A histogram laid out for percentiles of itself less a part of it: its values in order
     and the running count at each (values with no count left out)."""
@@ -193,25 +203,15 @@ class Cumulative:
     __slots__ = ("values", "running", "total")
 
     def __init__(self, histogram: dict[int, int]):
-        self.values = sorted(v for v, c in histogram.items() if c > 0)
-        self.running = []
-        total = 0
-        for value in self.values:
-            total += histogram[value]
-            self.running.append(total)
-        self.total = total
+        self.values, self.running = _running(histogram)
+        self.total = self.running[-1] if self.running else 0
 
     def percentile_without(self, part: dict[int, int], p: float) -> int | None:
         """``percentile`` of this histogram less ``part`` (whose counts are each at most this
         one's at the same value, as one manager's stays are of everyone's), without building
         the difference: a binary search over the running counts, each less the part's."""
-        part_values = sorted(v for v, c in part.items() if c > 0)
-        part_running = []
-        taken = 0
-        for value in part_values:
-            taken += part[value]
-            part_running.append(taken)
-        total = self.total - taken
+        part_values, part_running = _running(part)
+        total = self.total - (part_running[-1] if part_running else 0)
         if total <= 0:
             return None
         rank = max(1, math.ceil(p / 100 * total))
