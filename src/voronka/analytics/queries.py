@@ -632,16 +632,8 @@ def kpi_values(
             # A total needs no day: whole months, quarters and years summed by the database,
             # the days at the edges added or taken away (a row per author and kind).
             rows = (
-                (sign, author_id, date.min, kind, direction, outcome, n, secs, commented)
-                for sign, _periodic, (
-                    author_id,
-                    kind,
-                    direction,
-                    outcome,
-                    n,
-                    secs,
-                    commented,
-                ) in signed_rows(
+                (sign, row[0], date.min, *row[1:])
+                for sign, _periodic, row in signed_rows(
                     base(CommunicationDay.objects, "author_id", days=False),
                     base(CommunicationPeriod.objects, "author_id", days=False),
                     since,

@@ -395,9 +395,7 @@ def refresh_communication_days(workspace_id: int, author_days) -> None:
                 workspace_id=workspace_id, author_id=author_id, day=day
             )
             # The day's month, quarter and year change by what the day itself changes.
-            change: dict[tuple, list[int]] = {
-                key[2:]: list(v) for key, v in counts.items() if key[0] == day
-            }
+            change: dict[tuple, list[int]] = {key[2:]: list(v) for key, v in counts.items()}
             for *key, n, secs, commented in day_rows.values_list(
                 "kind", "direction", "outcome", "count", "seconds", "commented"
             ):
