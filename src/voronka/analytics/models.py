@@ -169,12 +169,11 @@ class DurationDay(_DayRollup, _Durations):
         return self.day
 
 
-class CommunicationDay(models.Model):
-    """Communications per author and local day by kind, direction and outcome: how many, their
-    seconds, and how many carry a comment that counts under the rules of work."""
+class _Communications(models.Model):
+    """Communications of an author by kind, direction and outcome: how many, their seconds, and
+    how many carry a comment that counts under the rules of work."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     author_id = models.BigIntegerField()
     kind = models.CharField(max_length=8)
     direction = models.CharField(max_length=3, blank=True)
@@ -182,6 +181,18 @@ class CommunicationDay(models.Model):
     count = models.IntegerField(default=0)
     seconds = models.BigIntegerField(default=0)
     commented = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.when} {self.kind} by {self.author_id}: {self.count}"
+
+
+class CommunicationDay(_Communications):
+    """Communications per author and local day."""
+
+    day = models.DateField()
 
     class Meta:
         verbose_name = _("communications per day")
@@ -196,8 +207,9 @@ class CommunicationDay(models.Model):
             models.Index(fields=["workspace", "author_id", "day"], name="communicationday_author"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.kind} by {self.author_id}: {self.count}"
+    @property
+    def when(self):
+        return self.day
 
 
 class DealFootprint(models.Model):
@@ -337,20 +349,12 @@ class DurationPeriod(_PeriodRollup, _Durations):
         ]
 
 
-class CommunicationPeriod(models.Model):
+class CommunicationPeriod(_Communications):
     """The communications per author of ``CommunicationDay``, summed per calendar month
     ("2025-11"), quarter ("2025-Q4") and year ("2025"): a total over weeks or months reads a
     few blocks instead of a row per author, kind and day (``queries.kpi_values``)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=7)
-    author_id = models.BigIntegerField()
-    kind = models.CharField(max_length=8)
-    direction = models.CharField(max_length=3, blank=True)
-    outcome = models.CharField(max_length=10, blank=True)
-    count = models.IntegerField(default=0)
-    seconds = models.BigIntegerField(default=0)
-    commented = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("communications per period")
@@ -362,5 +366,6 @@ class CommunicationPeriod(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.period} {self.kind} by {self.author_id}: {self.count}"
+    @property
+    def when(self):
+        return self.period
