@@ -430,35 +430,52 @@ def rebuild_periods(cur, ws: int, d: Dialect) -> int:
             [q("count")],
         ),
     ]
-    written = 0
-    for period_model, day_model, keys, day_keys, values in tables:
-        target = _table(period_model)
-        names = ", ".join(values)
-        sums = ", ".join(f"SUM({v})" for v in values)
+    return sum(
+        periods_from_days(cur, ws, d, period_model, day_model, keys, day_keys, values)
+        for period_model, day_model, keys, day_keys, values in tables
+    )
+
+
+def periods_from_days(
+    cur, ws: int, d: Dialect, period_model, day_model, keys, day_keys, values, *, deals=True
+) -> int:
+    """One period table from its daily table (just written): months from the days (``keys``
+    read as ``day_keys`` there), then quarters and years from the months, each written in the
+    order of its key. ``deals``: the rows are keyed by pipeline and owner first. Returns the
+    rows written."""
+    target = _table(period_model)
+    names = ", ".join(values)
+    sums = ", ".join(f"SUM({v})" for v in values)
+    columns = "pipeline_id, owner_id, " if deals else ""
+
+    def grouped(period: str, by: str) -> str:
+        # The period after the pipeline, as the key orders them.
+        return f"pipeline_id, {period}, owner_id, {by}" if deals else f"{period}, {by}"
+
+    cur.execute(
+        f"""
+        INSERT INTO {target} (workspace_id, period, {columns}{keys}, {names})
+        SELECT %s, {d.month("day")}, {columns}{day_keys}, {sums}
+        FROM {_table(day_model)} WHERE workspace_id = %s
+        GROUP BY {grouped(d.month("day"), day_keys)}
+        ORDER BY {grouped(d.month("day"), day_keys)}
+        """,
+        [ws, ws],
+    )
+    written = cur.rowcount
+    for expr in (QUARTER_OF_MONTH, "substr(period, 1, 4)"):
         cur.execute(
             f"""
-            INSERT INTO {target} (workspace_id, period, pipeline_id, owner_id, {keys}, {names})
-            SELECT %s, {d.month("day")}, pipeline_id, owner_id, {day_keys}, {sums}
-            FROM {_table(day_model)} WHERE workspace_id = %s
-            GROUP BY pipeline_id, {d.month("day")}, owner_id, {day_keys}
-            ORDER BY pipeline_id, {d.month("day")}, owner_id, {day_keys}
+            INSERT INTO {target} (workspace_id, period, {columns}{keys}, {names})
+            SELECT %s, {expr}, {columns}{keys}, {sums}
+            FROM {target} WHERE workspace_id = %s AND length(period) = 7
+                AND substr(period, 6, 1) <> 'Q'
+            GROUP BY {grouped(expr, keys)}
+            ORDER BY {grouped(expr, keys)}
             """,
             [ws, ws],
         )
         written += cur.rowcount
-        for expr in (QUARTER_OF_MONTH, "substr(period, 1, 4)"):
-            cur.execute(
-                f"""
-                INSERT INTO {target} (workspace_id, period, pipeline_id, owner_id, {keys}, {names})
-                SELECT %s, {expr}, pipeline_id, owner_id, {keys}, {sums}
-                FROM {target} WHERE workspace_id = %s AND length(period) = 7
-                    AND substr(period, 6, 1) <> 'Q'
-                GROUP BY pipeline_id, {expr}, owner_id, {keys}
-                ORDER BY pipeline_id, {expr}, owner_id, {keys}
-                """,
-                [ws, ws],
-            )
-            written += cur.rowcount
     return written
 
 
@@ -573,34 +590,20 @@ def rebuild_communications(
 
 def communication_periods(cur, ws: int, d: Dialect) -> int:
     """The communications per month, quarter and year from the workspace's daily rows (just
-    written): months from the days, quarters and years from the months. Returns the rows."""
-    target, count = _table(CommunicationPeriod), connection.ops.quote_name("count")
+    written). Returns the rows written."""
     keys = "author_id, kind, direction, outcome"
-    names = f"{count}, seconds, commented"
-    sums = f"SUM({count}), SUM(seconds), SUM(commented)"
-    cur.execute(
-        f"""
-        INSERT INTO {target} (workspace_id, period, {keys}, {names})
-        SELECT %s, {d.month("day")}, {keys}, {sums}
-        FROM {_table(CommunicationDay)} WHERE workspace_id = %s
-        GROUP BY {d.month("day")}, {keys}
-        """,
-        [ws, ws],
+    count = connection.ops.quote_name("count")
+    return periods_from_days(
+        cur,
+        ws,
+        d,
+        CommunicationPeriod,
+        CommunicationDay,
+        keys,
+        keys,
+        [count, "seconds", "commented"],
+        deals=False,
     )
-    written = cur.rowcount
-    for expr in (QUARTER_OF_MONTH, "substr(period, 1, 4)"):
-        cur.execute(
-            f"""
-            INSERT INTO {target} (workspace_id, period, {keys}, {names})
-            SELECT %s, {expr}, {keys}, {sums}
-            FROM {target} WHERE workspace_id = %s AND length(period) = 7
-                AND substr(period, 6, 1) <> 'Q'
-            GROUP BY {expr}, {keys}
-            """,
-            [ws, ws],
-        )
-        written += cur.rowcount
-    return written
 
 
 def _done(written: int, timings: dict | None, started: float) -> int:
