@@ -242,10 +242,6 @@ def signed_rows(day_qs, period_qs, since: date, until: date, group_day, group_pe
             yield sign, periodic, row
 
 
-def _first(row) -> bool:
-    return row["first"] if "first" in row else row["from_stage_id"] == 0
-
-
 def _pruned(facts: rules.Facts) -> rules.Facts:
     """Without the keys whose sums came to zero (a block less its edge days)."""
     facts.entries = {k: v for k, v in facts.entries.items() if any(v)}
@@ -449,7 +445,7 @@ def _entry_rows(base, pipeline_ids, since, until, *, whole: bool):
         return
     period_qs = base(StageEntryPeriod.objects, "owner_id", days=False)
     period_qs = period_qs.filter(pipeline_id__in=pipeline_ids)
-    for sign, row in signed_sums(
+    for sign, periodic, row in signed_rows(
         day_qs,
         period_qs,
         since,
@@ -458,8 +454,9 @@ def _entry_rows(base, pipeline_ids, since, until, *, whole: bool):
         ["owner_id", "stage_id", "first"],
         {"n": Sum("entered"), "c": Sum("amount_cents")},
     ):
-        from_id = 0 if _first(row) else None
-        yield row["owner_id"], None, row["stage_id"], from_id, sign * row["n"], sign * row["c"]
+        owner_id, stage_id, first, n, c = row
+        created = bool(first) if periodic else first == 0
+        yield owner_id, None, stage_id, 0 if created else None, sign * n, sign * int(c)
 
 
 def _cycle_rows(base, pipeline_ids, since, until, *, whole: bool):

@@ -116,17 +116,58 @@ class TargetPlan:
 
 
 class Histories:
-    """The workspace's histories per (pipeline, window), read once per request."""
+    """What plans of one request read from the workspace, read once for all of its targets:
+    the histories per (pipeline, window), the working days, each pipeline's chain of stages,
+    the people's teams and the managers a target is split among."""
 
     def __init__(self, workspace):
         self.workspace = workspace
         self._cache = {}
+        self._chains: dict = {}
+        self._pipelines: dict = {}
+        self._managers = None
+        self._weekdays = None
+        self._team_of = None
 
     def get(self, pipeline_id, start, end, product_id=None) -> History:
         key = (pipeline_id, start, end, product_id)
         if key not in self._cache:
             self._cache[key] = History(self.workspace, pipeline_id, start, end, product_id)
         return self._cache[key]
+
+    def weekdays(self) -> frozenset[int]:
+        if self._weekdays is None:
+            self._weekdays = weekdays(self.workspace)
+        return self._weekdays
+
+    def pipeline_id(self, target: Target) -> int | None:
+        if target.pipeline_id not in self._pipelines:
+            self._pipelines[target.pipeline_id] = plan_pipeline_id(target)
+        return self._pipelines[target.pipeline_id]
+
+    def chain(self, pipeline_id: int | None) -> list[Stage]:
+        if pipeline_id not in self._chains:
+            self._chains[pipeline_id] = chain(pipeline_id)
+        return self._chains[pipeline_id]
+
+    def team_of(self) -> dict[int, int | None]:
+        """Every person's team id (None: none)."""
+        if self._team_of is None:
+            self._team_of = dict(
+                User.objects.filter(workspace_id=self.workspace.id).values_list("id", "team_id")
+            )
+        return self._team_of
+
+    def participants(self, target: Target) -> list[User]:
+        """``actions.participants`` of the target, from one read of the active managers."""
+        if self._managers is None:
+            everyone = Target(workspace_id=self.workspace.id, scope=Scope.COMPANY)
+            self._managers = list(participants(everyone))
+        if target.scope == Scope.TEAM:
+            return [m for m in self._managers if m.team_id == target.team_id]
+        if target.scope == Scope.MANAGER:
+            return [m for m in self._managers if m.id == target.manager_id]
+        return list(self._managers)
 
 
 def past_results(target: Target, manager_ids: list[int], today: date | None = None) -> dict:
@@ -154,7 +195,8 @@ def split_of(target: Target, people: list[User], histories: Histories, today: da
         values = {i: stored.get(i) or Decimal(0) for i in ids}
     elif method == SplitMethod.PAST:
         start = today - timedelta(days=target.window_days)
-        won = histories.get(plan_pipeline_id(target), start, today, target.product_id).won_amounts()
+        pipeline_id = histories.pipeline_id(target)
+        won = histories.get(pipeline_id, start, today, target.product_id).won_amounts()
         values = {i: won.get(i, Decimal(0)) for i in ids}
     else:
         values = {i: Decimal(1) for i in ids}
@@ -172,13 +214,13 @@ def target_plan(
     viewer may see; the split is still computed over everyone so the parts stay the same)."""
     workspace = target.workspace
     histories = histories or Histories(workspace)
-    days_of_week = weekdays(workspace)
+    days_of_week = histories.weekdays()
     end = rules.period_end(target.period_kind, target.period_start)
     days = rules.working_days(target.period_start, end, days_of_week)
     window_start = today - timedelta(days=target.window_days)
-    pipeline_id = plan_pipeline_id(target)
-    stages = chain(pipeline_id)
-    overrides = dict(target.overrides.values_list("key", "value"))
+    pipeline_id = histories.pipeline_id(target)
+    stages = histories.chain(pipeline_id)
+    overrides = {o.key: o.value for o in target.overrides.all()}  # prefetched by a caller
     result = TargetPlan(
         target, end, days, window_start, today, stages, None, None, None, overrides=overrides
     )
@@ -190,7 +232,7 @@ def target_plan(
     history = everything
     if target.product_id:
         history = histories.get(pipeline_id, window_start, today, target.product_id)
-    team_of = dict(User.objects.filter(workspace_id=workspace.id).values_list("id", "team_id"))
+    team_of = histories.team_of()
 
     def chain_of(source: History, manager_id=None, team_id=None):
         """(level, history) from the most specific to the company."""
@@ -223,7 +265,7 @@ def target_plan(
         people = [target.manager]
         result.split = rules.split_target(target.amount, SplitMethod.EQUAL, {target.manager_id: 1})
     else:
-        people = list(participants(target))
+        people = histories.participants(target)
         result.split = split_of(target, people, histories, today)
     window_days = rules.working_days(window_start, today, days_of_week)
     for person in people:
@@ -302,6 +344,7 @@ def resolve_targets(
             product_id=product_id,
         )
         .select_related("workspace", "manager", "team", "product")
+        .prefetch_related("overrides")
         .order_by("id")
     )
     people = User.objects.filter(
@@ -352,11 +395,11 @@ def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact
     for each product and each pipeline with a target of the period, the same for its deals."""
     start = rules.period_start(kind, start)
     end = rules.period_end(kind, start)
-    days_of_week = weekdays(workspace)
+    histories = Histories(workspace)
+    days_of_week = histories.weekdays()
     total_days = rules.working_days(start, end, days_of_week)
     elapsed = rules.elapsed_working_days(start, end, today, days_of_week)
     chosen = resolve_targets(workspace, kind, start)
-    histories = Histories(workspace)
     plans = _manager_plans(chosen, today, histories, scope)
     facts = period_facts(workspace, start, end)
     people = list(
