@@ -540,17 +540,6 @@ def kpi_values(
 
     acc: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cycles: dict[tuple, dict[int, int]] = defaultdict(dict)
-    deal_codes = {
-        "proposals_sent",
-        "invoices_issued",
-        "payments_count",
-        "payments_amount",
-        "new_deals",
-        "moved_forward",
-        "won",
-        "lost",
-        "average_deal",
-    }
     pipeline_id = _pipeline_id(pipeline)
     # Every pipeline named rather than none: the rollups' keys start with the pipeline, so a
     # period is then found by the index instead of a scan of the whole table.
@@ -582,32 +571,9 @@ def kpi_values(
             qs = qs.filter(segment_id__in=segment_ids)
         return qs
 
-    if deal_codes & set(codes):
-        stages, proposals, invoices = _stage_meanings(ws)
-        for owner_id, day, stage_id, from_id, n, c in _entry_rows(
-            base, pipeline_ids, since, until, whole=wholly
-        ):
-            a = acc[(who(owner_id), bucket(day))]
-            stage = stages.get(stage_id)
-            kind = stage[2] if stage else rules.OPEN
-            if from_id == 0:
-                a["new_deals"] += n
-            elif from_id is not None:
-                prev = stages.get(from_id)
-                if stage and prev:
-                    here = rules.StageInfo(stage_id, "", kind, stage[3])
-                    there = rules.StageInfo(from_id, "", prev[2], prev[3])
-                    if rules.moves_on(there, here):
-                        a["moved_forward"] += n
-            if kind == rules.WON:
-                a["won"] += n
-                a["won_cents"] += c
-            elif kind == rules.LOST:
-                a["lost"] += n
-            if stage_id in proposals:
-                a["proposals_sent"] += n
-            if stage_id in invoices:
-                a["invoices_issued"] += n
+    if DEAL_CODES & set(codes):
+        rows = _entry_rows(base, pipeline_ids, since, until, whole=wholly)
+        _count_entries(acc, rows, ws, who, bucket)
     if "cycle_days" in codes:
         for owner_id, day, hours, n in _cycle_rows(base, pipeline_ids, since, until, whole=wholly):
             key = (who(owner_id), bucket(day))
@@ -665,6 +631,75 @@ def kpi_values(
             if kind in COMMENTED:
                 a["to_comment"] += n
                 a["commented"] += commented
+    return _values(acc, cycles, codes)
+
+
+def deal_kpis_from_facts(workspace, by_owner: dict[int, rules.Facts], kpi_codes) -> dict:
+    """Deal KPI totals per owner, {(owner_id, ``date.min``, code): value} as ``kpi_values``
+    gives them with ``granularity="total"``, counted from funnel facts already read
+    (``funnel_facts(sel, by_owner=True)``) instead of reading the same stage entries again.
+    The moves forward need each entry's previous stage, which the facts do not keep."""
+    codes = list(kpi_codes)
+    unknown = set(codes) - (DEAL_CODES - {"moved_forward"})
+    if unknown:
+        raise ValueError(f"not counted from funnel facts: {sorted(unknown)}")
+    rows = (
+        (owner_id, None, stage_id, 0 if first else None, n, c)
+        for owner_id, facts in by_owner.items()
+        for (stage_id, first, _reason), (n, c, _w) in facts.entries.items()
+    )
+    acc: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    _count_entries(acc, rows, _ws_id(workspace), lambda owner_id: owner_id, lambda _day: date.min)
+    return _values(acc, {}, codes)
+
+
+#: The KPIs counted from the stage entries.
+DEAL_CODES = frozenset(
+    {
+        "proposals_sent",
+        "invoices_issued",
+        "payments_count",
+        "payments_amount",
+        "new_deals",
+        "moved_forward",
+        "won",
+        "lost",
+        "average_deal",
+    }
+)
+
+
+def _count_entries(acc, rows, workspace_id: int, who, bucket) -> None:
+    """Count the deal KPIs of stage entries (owner_id, day, stage_id, from_stage_id, entered,
+    amount_cents) into ``acc[(who(owner_id), bucket(day))]``; from_stage_id is 0 for a deal's
+    creation and None when unknown (a total read from the period rollups)."""
+    stages, proposals, invoices = _stage_meanings(workspace_id)
+    for owner_id, day, stage_id, from_id, n, c in rows:
+        a = acc[(who(owner_id), bucket(day))]
+        stage = stages.get(stage_id)
+        kind = stage[2] if stage else rules.OPEN
+        if from_id == 0:
+            a["new_deals"] += n
+        elif from_id is not None:
+            prev = stages.get(from_id)
+            if stage and prev:
+                here = rules.StageInfo(stage_id, "", kind, stage[3])
+                there = rules.StageInfo(from_id, "", prev[2], prev[3])
+                if rules.moves_on(there, here):
+                    a["moved_forward"] += n
+        if kind == rules.WON:
+            a["won"] += n
+            a["won_cents"] += c
+        elif kind == rules.LOST:
+            a["lost"] += n
+        if stage_id in proposals:
+            a["proposals_sent"] += n
+        if stage_id in invoices:
+            a["invoices_issued"] += n
+
+
+def _values(acc, cycles, codes) -> dict[tuple, object]:
+    """{(who, bucket, code): value} from the counts ``kpi_values`` gathered."""
     out: dict[tuple, object] = {}
     for (key_who, key_bucket), a in acc.items():
         for code in codes:

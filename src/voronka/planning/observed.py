@@ -14,7 +14,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from voronka.analytics import rules as analytics_rules
-from voronka.analytics.queries import KPIS, Selection, funnel_facts, funnel_stages, kpi_values
+from voronka.analytics.queries import (
+    KPIS,
+    Selection,
+    deal_kpis_from_facts,
+    funnel_facts,
+    funnel_stages,
+    kpi_values,
+)
 
 #: The plan's metrics and the KPI each is measured by.
 FACT_KPIS = {
@@ -82,9 +89,13 @@ class History:
 
     def per_owner(self) -> dict[int, dict[str, object]]:
         if self._owners is None:
-            values = kpi_values(
+            # The deal KPIs from the funnel facts already read; the activities from the rollups.
+            deals = deal_kpis_from_facts(
+                self.workspace, self.per_owner_facts(), ["won", "payments_amount", "new_deals"]
+            )
+            activities = kpi_values(
                 self.workspace,
-                ["won", "payments_amount", "new_deals", "meetings_held", "calls_out"],
+                ["meetings_held", "calls_out"],
                 per="owner",
                 since=self.since,
                 until=self.until,
@@ -93,7 +104,7 @@ class History:
                 products=self.products,
             )
             out: dict = defaultdict(dict)
-            for (who, _bucket, code), value in values.items():
+            for (who, _bucket, code), value in [*deals.items(), *activities.items()]:
                 out[who][code] = value
             self._owners = out
         return self._owners

@@ -409,3 +409,28 @@ def test_rollups_equal_a_recomputation_from_the_raw_rows(
     for who, bucket, code in got:
         if (who, bucket) not in pairs:
             assert got[(who, bucket, code)] in (0, None, Decimal("0.00")), (who, bucket, code)
+
+    # A plan counts its deal KPIs from the funnel facts it has read (``deal_kpis_from_facts``):
+    # the same totals as read from the rollups, for the same deals (the funnel's filters by
+    # source and client are not KPI filters: the facts here are read without them).
+    deal_codes = ["new_deals", "won", "lost", "payments_amount", "average_deal"]
+    kpi_sel = queries.Selection.make(
+        ws, pipeline, since=since, until=until, owners=owners, products=products, segments=segments
+    )
+    by_owner = queries.funnel_facts(kpi_sel, by_owner=True, durations=False)
+    counted = queries.deal_kpis_from_facts(ws, by_owner, deal_codes)
+    read = queries.kpi_values(
+        ws,
+        deal_codes,
+        owners=owners,
+        since=since,
+        until=until,
+        granularity="total",
+        products=products,
+        segments=segments,
+    )
+
+    def shown(values):  # a missing count and a zero read alike
+        return {k: v for k, v in values.items() if v not in (0, None)}
+
+    assert shown(counted) == shown(read)
