@@ -43,14 +43,21 @@ def _decimal(value) -> Decimal | None:
     return result if result.is_finite() else None
 
 
+def active_managers(workspace_id: int):
+    """The workspace's active managers, in the order plans list them."""
+    return User.objects.filter(
+        workspace_id=workspace_id, is_active=True, role=Role.MANAGER
+    ).order_by("last_name", "first_name", "username", "id")
+
+
 def participants(target: Target):
     """The managers a company or team target is split among: active managers in its scope."""
-    qs = User.objects.filter(workspace_id=target.workspace_id, is_active=True, role=Role.MANAGER)
+    qs = active_managers(target.workspace_id)
     if target.scope == Scope.TEAM:
         qs = qs.filter(team_id=target.team_id)
     elif target.scope == Scope.MANAGER:
         qs = qs.filter(id=target.manager_id)
-    return qs.order_by("last_name", "first_name", "username", "id")
+    return qs
 
 
 @transaction.atomic

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from voronka.accounts.models import Role, User
 from voronka.control.models import RuleSettings
 from voronka.sales.models import Pipeline, Product, Stage, StageKind
 
 from . import rules
-from .actions import participants, plan_pipeline_id
+from .actions import active_managers, plan_pipeline_id
 from .models import Scope, SplitEntry, SplitMethod, Target
 from .observed import History, LevelHistory, period_facts
 
@@ -116,18 +117,15 @@ class TargetPlan:
 
 
 class Histories:
-    """What plans of one request read from the workspace, read once for all of its targets:
+    """What the plans of one request read from the workspace, read once for all its targets:
     the histories per (pipeline, window), the working days, each pipeline's chain of stages,
-    the people's teams and the managers a target is split among."""
+    the people's teams and the active managers."""
 
     def __init__(self, workspace):
         self.workspace = workspace
         self._cache = {}
         self._chains: dict = {}
         self._pipelines: dict = {}
-        self._managers = None
-        self._weekdays = None
-        self._team_of = None
 
     def get(self, pipeline_id, start, end, product_id=None) -> History:
         key = (pipeline_id, start, end, product_id)
@@ -135,10 +133,20 @@ class Histories:
             self._cache[key] = History(self.workspace, pipeline_id, start, end, product_id)
         return self._cache[key]
 
+    @cached_property
     def weekdays(self) -> frozenset[int]:
-        if self._weekdays is None:
-            self._weekdays = weekdays(self.workspace)
-        return self._weekdays
+        return weekdays(self.workspace)
+
+    @cached_property
+    def team_of(self) -> dict[int, int | None]:
+        """Every person's team id (None: none)."""
+        return dict(
+            User.objects.filter(workspace_id=self.workspace.id).values_list("id", "team_id")
+        )
+
+    @cached_property
+    def managers(self) -> list[User]:
+        return list(active_managers(self.workspace.id))
 
     def pipeline_id(self, target: Target) -> int | None:
         if target.pipeline_id not in self._pipelines:
@@ -150,24 +158,13 @@ class Histories:
             self._chains[pipeline_id] = chain(pipeline_id)
         return self._chains[pipeline_id]
 
-    def team_of(self) -> dict[int, int | None]:
-        """Every person's team id (None: none)."""
-        if self._team_of is None:
-            self._team_of = dict(
-                User.objects.filter(workspace_id=self.workspace.id).values_list("id", "team_id")
-            )
-        return self._team_of
-
     def participants(self, target: Target) -> list[User]:
-        """``actions.participants`` of the target, from one read of the active managers."""
-        if self._managers is None:
-            everyone = Target(workspace_id=self.workspace.id, scope=Scope.COMPANY)
-            self._managers = list(participants(everyone))
+        """``actions.participants`` of the target, picked from the managers read once."""
         if target.scope == Scope.TEAM:
-            return [m for m in self._managers if m.team_id == target.team_id]
+            return [m for m in self.managers if m.team_id == target.team_id]
         if target.scope == Scope.MANAGER:
-            return [m for m in self._managers if m.id == target.manager_id]
-        return list(self._managers)
+            return [m for m in self.managers if m.id == target.manager_id]
+        return list(self.managers)
 
 
 def past_results(target: Target, manager_ids: list[int], today: date | None = None) -> dict:
@@ -214,7 +211,7 @@ def target_plan(
     viewer may see; the split is still computed over everyone so the parts stay the same)."""
     workspace = target.workspace
     histories = histories or Histories(workspace)
-    days_of_week = histories.weekdays()
+    days_of_week = histories.weekdays
     end = rules.period_end(target.period_kind, target.period_start)
     days = rules.working_days(target.period_start, end, days_of_week)
     window_start = today - timedelta(days=target.window_days)
@@ -232,7 +229,7 @@ def target_plan(
     history = everything
     if target.product_id:
         history = histories.get(pipeline_id, window_start, today, target.product_id)
-    team_of = histories.team_of()
+    team_of = histories.team_of
 
     def chain_of(source: History, manager_id=None, team_id=None):
         """(level, history) from the most specific to the company."""
@@ -396,7 +393,7 @@ def plan_fact(workspace, kind: str, start: date, today: date, scope) -> PlanFact
     start = rules.period_start(kind, start)
     end = rules.period_end(kind, start)
     histories = Histories(workspace)
-    days_of_week = histories.weekdays()
+    days_of_week = histories.weekdays
     total_days = rules.working_days(start, end, days_of_week)
     elapsed = rules.elapsed_working_days(start, end, today, days_of_week)
     chosen = resolve_targets(workspace, kind, start)
